@@ -1,0 +1,62 @@
+"""d2lft: the shared code of the fine-tuning course (data, worlds, training, plots).
+
+Names follow Dive into Deep Learning where the book has one (`train_ch13`, `show_images`,
+`try_all_gpus`, `DATA_HUB`, `download_extract`), so a reader of the book finds their way.
+Importing the package has no side effects: no seeding, no plotting settings, no network.
+"""
+
+from .data import IMAGENET_MEAN, IMAGENET_STD, denormalize, hotdog_augs, image_folder, load_data_hotdog, normalize
+from .devices import try_all_gpus, try_gpu
+from .hub import (
+    DATA_HUB,
+    DATA_URL,
+    ChecksumError,
+    DownloadError,
+    UnsafeArchiveError,
+    download,
+    download_extract,
+    extract_archive,
+    sha1sum,
+)
+from .paths import REPO_ROOT, data_dir
+from .plot import Animator, plot_histories, show_images
+from .train import Accumulator, History, accuracy, evaluate_accuracy, train_batch_ch13, train_ch13
+from .worlds import CLASSES, WORLDS, World, get_world, hotdog_dir, make_mini_hotdog
+
+__all__ = [
+    "Accumulator",
+    "Animator",
+    "CLASSES",
+    "ChecksumError",
+    "DATA_HUB",
+    "DATA_URL",
+    "DownloadError",
+    "History",
+    "IMAGENET_MEAN",
+    "IMAGENET_STD",
+    "REPO_ROOT",
+    "UnsafeArchiveError",
+    "WORLDS",
+    "World",
+    "accuracy",
+    "data_dir",
+    "denormalize",
+    "download",
+    "download_extract",
+    "evaluate_accuracy",
+    "extract_archive",
+    "get_world",
+    "hotdog_augs",
+    "hotdog_dir",
+    "image_folder",
+    "load_data_hotdog",
+    "make_mini_hotdog",
+    "normalize",
+    "plot_histories",
+    "sha1sum",
+    "show_images",
+    "train_batch_ch13",
+    "train_ch13",
+    "try_all_gpus",
+    "try_gpu",
+]

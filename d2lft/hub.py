@@ -1,0 +1,176 @@
+"""The book's `DATA_HUB`, `download` and `download_extract`, with every file verified.
+
+Differences from d2l, each fixing a failure a student can hit:
+- the SHA-1 is checked after every download *and* on every cache hit;
+- the transfer streams into a temporary file that is moved into place only once complete and
+  verified, so an interrupted or wrong download never leaves a file behind;
+- requests time out and a non-200 answer is an error naming the URL;
+- archives are extracted into a temporary folder, refusing members that would land outside it,
+  and the result is moved into place in one step, so a half-extracted folder is never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from http.client import HTTPException
+from pathlib import Path, PurePosixPath
+
+from tqdm.auto import tqdm
+
+from .paths import data_dir
+
+log = logging.getLogger("d2lft")
+
+DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"
+DATA_HUB: dict[str, tuple[str, str]] = {
+    "hotdog": (DATA_URL + "hotdog.zip", "fba480ffa8aa7e0febbb511d181409f899b9baa5"),
+}
+_CHUNK = 1 << 20
+_EXTRACTED_MARKER = ".d2lft-extracted"
+
+
+class DownloadError(RuntimeError):
+    """A download failed: the server, the network or the transfer."""
+
+
+class ChecksumError(DownloadError):
+    """A file's SHA-1 is not the one `DATA_HUB` expects."""
+
+
+class UnsafeArchiveError(RuntimeError):
+    """An archive holds a member that would be written outside its folder."""
+
+
+def sha1sum(path: str | os.PathLike) -> str:
+    """Return the hex SHA-1 of a file, read in chunks."""
+    digest = hashlib.sha1()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _hub_entry(name: str) -> tuple[str, str]:
+    if name not in DATA_HUB:
+        raise KeyError(f"{name!r} is not in DATA_HUB; known names: {sorted(DATA_HUB)}")
+    return DATA_HUB[name]
+
+
+def download(name: str, folder: str | os.PathLike | None = None, timeout: float = 30.0) -> Path:
+    """Download `DATA_HUB[name]` into `folder` (default `data/`), verify its SHA-1, return its path."""
+    url, sha1 = _hub_entry(name)
+    folder = Path(folder) if folder is not None else data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / url.rsplit("/", 1)[-1]
+    if target.exists():
+        cached = sha1sum(target)
+        if cached == sha1:
+            return target
+        log.warning("%s has SHA-1 %s, expected %s: downloading it again", target, cached, sha1)
+    part = Path(tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")[1])
+    try:
+        got = _fetch(url, part, timeout, desc=target.name)
+        if got != sha1:
+            raise ChecksumError(
+                f"{url} downloaded with SHA-1 {got}, but DATA_HUB[{name!r}] expects {sha1}. "
+                f"Nothing was kept at {target}. Download again; if it keeps happening, "
+                f"the server or a proxy is sending a different file."
+            )
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+    return target
+
+
+def _fetch(url: str, dest: Path, timeout: float, desc: str) -> str:
+    """Stream `url` into `dest` with a progress bar; return the SHA-1 of what arrived."""
+    digest = hashlib.sha1()
+    hint = f"Check the internet connection, or fetch {url} by hand into {dest.parent}."
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            if response.status != 200:
+                raise DownloadError(f"{url} answered HTTP {response.status}. {hint}")
+            expected = response.headers.get("Content-Length")
+            expected = int(expected) if expected is not None else None
+            received = 0
+            with open(dest, "wb") as f, tqdm(total=expected, unit="B", unit_scale=True, desc=desc, leave=False) as bar:
+                while chunk := response.read(_CHUNK):
+                    f.write(chunk)
+                    digest.update(chunk)
+                    received += len(chunk)
+                    bar.update(len(chunk))
+    except urllib.error.HTTPError as e:
+        raise DownloadError(f"{url} answered HTTP {e.code} {e.reason}. {hint}") from e
+    except (urllib.error.URLError, HTTPException, OSError) as e:
+        raise DownloadError(f"Downloading {url} failed: {e}. {hint}") from e
+    if expected is not None and received != expected:
+        raise DownloadError(
+            f"Downloading {url} was interrupted after {received} of {expected} bytes; "
+            f"nothing was kept. Run it again to restart the download."
+        )
+    return digest.hexdigest()
+
+
+def download_extract(name: str, folder: str | os.PathLike | None = None) -> Path:
+    """Download and extract `DATA_HUB[name]`; return the extracted folder (e.g. `data/hotdog`)."""
+    archive = download(name, folder)
+    _, sha1 = _hub_entry(name)
+    stem = archive.name.split(".")[0]
+    out = archive.parent / stem
+    marker = out / _EXTRACTED_MARKER
+    if marker.exists() and marker.read_text().strip() == sha1:
+        return out
+    staging = Path(tempfile.mkdtemp(dir=archive.parent, prefix=f".{stem}-extract-"))
+    try:
+        extract_archive(archive, staging)
+        # Archives usually hold one top folder named like the archive (hotdog.zip -> hotdog/).
+        inner = staging / stem
+        source = inner if inner.is_dir() and len(list(staging.iterdir())) == 1 else staging
+        (source / _EXTRACTED_MARKER).write_text(sha1 + "\n")
+        if out.exists():
+            log.warning("%s was incomplete or from another archive: extracting it again", out)
+            shutil.rmtree(out)
+        os.replace(source, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out
+
+
+def _check_member(archive: Path, name: str, is_link: bool) -> None:
+    path = PurePosixPath(name.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
+        raise UnsafeArchiveError(
+            f"Refusing to extract {archive}: member {name!r} would be written outside the "
+            f"target folder. The archive is corrupt or malicious; delete it and download again."
+        )
+    if is_link:
+        raise UnsafeArchiveError(
+            f"Refusing to extract {archive}: member {name!r} is a link, which could point "
+            f"outside the target folder. Delete the archive and download it again."
+        )
+
+
+def extract_archive(archive: str | os.PathLike, folder: str | os.PathLike) -> None:
+    """Extract a .zip or .tar(.gz) into `folder`, refusing absolute, `..` and link members."""
+    archive, folder = Path(archive), Path(folder)
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as z:
+            for info in z.infolist():
+                is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
+                _check_member(archive, info.filename, is_link)
+            z.extractall(folder)
+    elif tarfile.is_tarfile(archive):
+        with tarfile.open(archive) as t:
+            for member in t.getmembers():
+                _check_member(archive, member.name, member.issym() or member.islnk())
+            t.extractall(folder, filter="data")
+    else:
+        raise ValueError(f"{archive} is neither a zip nor a tar archive; delete it and download again.")

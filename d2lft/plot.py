@@ -1,0 +1,110 @@
+"""Figures: the book's `show_images` and `Animator`, and a plot that compares training runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from PIL import Image
+
+from .data import denormalize
+
+if TYPE_CHECKING:
+    from .train import History
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def _as_array(img) -> np.ndarray:
+    """A displayable HxWxC array from a PIL image or a CHW/HWC tensor (normalised or not)."""
+    if isinstance(img, Image.Image):
+        return np.asarray(img)
+    if isinstance(img, torch.Tensor):
+        img = img.detach().cpu().float()
+        if img.ndim == 3 and img.shape[0] in (1, 3):
+            if img.min() < 0 or img.max() > 1:  # normalised with ImageNet statistics
+                img = denormalize(img) if img.shape[0] == 3 else img.clamp(0, 1)
+            img = img.permute(1, 2, 0)
+        return img.squeeze(-1).numpy() if img.ndim == 3 and img.shape[-1] == 1 else img.numpy()
+    return np.asarray(img)
+
+
+def show_images(imgs: Sequence, num_rows: int, num_cols: int, titles: Sequence[str] | None = None, scale: float = 1.5):
+    """Show images (PIL or tensors, normalised or not) in a grid; return the axes."""
+    _, axes = plt.subplots(num_rows, num_cols, figsize=(num_cols * scale, num_rows * scale), squeeze=False)
+    axes = axes.flatten()
+    for i, ax in enumerate(axes):
+        ax.axis("off")
+        if i < len(imgs):
+            ax.imshow(_as_array(imgs[i]))
+            if titles:
+                ax.set_title(titles[i], fontsize=9)
+    plt.tight_layout()
+    return axes
+
+
+class Animator:
+    """A live training plot: redrawn in place in Jupyter, one figure left in the saved notebook."""
+
+    def __init__(self, xlabel: str, legend: Sequence[str], xlim: tuple[float, float], ylim=(0, 1), figsize=(4.5, 3)):
+        self.legend = list(legend)
+        self.xs: list[list[float]] = [[] for _ in legend]
+        self.ys: list[list[float]] = [[] for _ in legend]
+        # A bare Figure (not pyplot's) is never shown again by the inline backend at cell end.
+        self.fig = Figure(figsize=figsize, dpi=80)
+        self.ax = self.fig.add_subplot()
+        self.xlabel, self.xlim, self.ylim = xlabel, xlim, ylim
+        self.handle = None
+        if _in_notebook():
+            from IPython.display import display
+
+            self._draw()
+            self.handle = display(self.fig, display_id=True)
+
+    def add(self, x: float, ys: Sequence[float | None]) -> None:
+        """Append one point per series (None skips a series) and refresh the figure."""
+        for i, y in enumerate(ys):
+            if y is not None:
+                self.xs[i].append(x)
+                self.ys[i].append(y)
+        if self.handle is not None:
+            self._draw()
+            self.handle.update(self.fig)
+
+    def _draw(self) -> None:
+        ax = self.ax
+        ax.cla()
+        for x, y, style, label in zip(self.xs, self.ys, ("-", "m--", "g-.", "r:"), self.legend):
+            ax.plot(x, y, style, label=label)
+        ax.set_xlabel(self.xlabel)
+        ax.set_xlim(*self.xlim)
+        ax.set_ylim(*self.ylim)
+        ax.grid(True, alpha=0.3)
+        ax.legend(loc="center right")
+        self.fig.tight_layout()
+
+
+def plot_histories(histories: Mapping[str, History], metrics: Sequence[str] = ("train_loss", "train_acc", "test_acc")):
+    """Compare runs side by side: one panel per metric, one line per run, by epoch; return the axes."""
+    _, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        for name, history in histories.items():
+            values = getattr(history, metric)
+            ax.plot(range(1, len(values) + 1), values, marker="o", label=name)
+        ax.set_xlabel("epoch")
+        ax.set_title(metric.replace("_", " "))
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+    plt.tight_layout()
+    return axes[0]

@@ -1,0 +1,135 @@
+"""The book's training loop (`train_ch13`) and accuracy helpers, made to work everywhere.
+
+Same semantics as d2l 1.0.3: per-example losses are *summed* before `backward()` (so the
+learning rate scales with the batch size), metrics are accumulated per example, and the same
+two summary lines are printed. Fixed: it runs on a CPU-only machine, with any number of batches
+per epoch, returns the per-epoch history, and stops with a clear message when the loss diverges.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .devices import try_all_gpus
+from .plot import Animator
+
+
+class Accumulator:
+    """Sums `n` running totals (the book's helper); tensors are detached before conversion."""
+
+    def __init__(self, n: int):
+        self.data = [0.0] * n
+
+    def add(self, *args) -> None:
+        self.data = [a + float(b.detach() if isinstance(b, torch.Tensor) else b) for a, b in zip(self.data, args)]
+
+    def reset(self) -> None:
+        self.data = [0.0] * len(self.data)
+
+    def __getitem__(self, idx: int) -> float:
+        return self.data[idx]
+
+
+def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
+    """Return the number of correct predictions (a count, as in the book, not a fraction)."""
+    if y_hat.ndim > 1 and y_hat.shape[1] > 1:
+        y_hat = y_hat.argmax(dim=1)
+    return float((y_hat.type(y.dtype) == y).sum())
+
+
+def evaluate_accuracy(net: nn.Module, data_iter: Iterable, device: torch.device | None = None) -> float:
+    """Return the accuracy of `net` on `data_iter`, in eval mode, on `device` (default: the net's)."""
+    net.eval()
+    device = device or next(net.parameters()).device
+    metric = Accumulator(2)
+    with torch.no_grad():
+        for X, y in data_iter:
+            X, y = X.to(device), y.to(device)
+            metric.add(accuracy(net(X), y), y.numel())
+    return metric[0] / metric[1]
+
+
+def train_batch_ch13(
+    net: nn.Module, X, y, loss, trainer, devices: Sequence[torch.device]
+) -> tuple[torch.Tensor, float]:
+    """One step: forward, summed per-example loss, backward, update; return (loss sum, correct count)."""
+    X = [x.to(devices[0]) for x in X] if isinstance(X, list) else X.to(devices[0])
+    y = y.to(devices[0])
+    net.train()
+    trainer.zero_grad()
+    pred = net(X)
+    l = loss(pred, y)  # noqa: E741 (the book's name)
+    l.sum().backward()
+    trainer.step()
+    return l.sum().detach(), accuracy(pred, y)
+
+
+@dataclass
+class History:
+    """Per-epoch metrics of one `train_ch13` run (the values the book prints for the last epoch)."""
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    examples_per_sec: float = float("nan")
+    devices: str = ""
+
+    def summary(self) -> str:
+        """The book's first summary line for the last epoch."""
+        return f"loss {self.train_loss[-1]:.3f}, train acc {self.train_acc[-1]:.3f}, test acc {self.test_acc[-1]:.3f}"
+
+
+def _learning_rates(trainer) -> list[float]:
+    return [group["lr"] for group in getattr(trainer, "param_groups", [])]
+
+
+def train_ch13(
+    net: nn.Module,
+    train_iter,
+    test_iter,
+    loss,
+    trainer,
+    num_epochs: int,
+    devices: Sequence[torch.device] | None = None,
+    plot: bool = True,
+) -> History:
+    """Train `net` as the book's `train_ch13` does, on CPU, one GPU or several; return the History."""
+    devices = list(devices) if devices else try_all_gpus()
+    num_batches = len(train_iter)
+    every = max(1, num_batches // 5)  # the book divides by num_batches // 5, which is 0 below 5 batches
+    animator = Animator("epoch", ["train loss", "train acc", "test acc"], xlim=(1, num_epochs)) if plot else None
+    model = nn.DataParallel(net, device_ids=devices).to(devices[0]) if len(devices) > 1 else net.to(devices[0])
+    history, seconds = History(devices=str(devices)), 0.0
+    for epoch in range(num_epochs):
+        metric = Accumulator(4)  # loss sum, correct count, examples, predictions
+        batches = tqdm(train_iter, desc=f"epoch {epoch + 1}/{num_epochs}", leave=False)
+        for i, (features, labels) in enumerate(batches):
+            start = time.perf_counter()
+            l, acc = train_batch_ch13(model, features, labels, loss, trainer, devices)  # noqa: E741
+            metric.add(l, acc, labels.shape[0], labels.numel())
+            seconds += time.perf_counter() - start
+            if not math.isfinite(float(l)):
+                raise FloatingPointError(
+                    f"The loss became {float(l)} in epoch {epoch + 1}, batch {i + 1} of {num_batches}, "
+                    f"with learning rates {_learning_rates(trainer)}: training diverged. "
+                    f"Lower the learning rate and train again."
+                )
+            if animator and ((i + 1) % every == 0 or i == num_batches - 1):
+                animator.add(epoch + (i + 1) / num_batches, (metric[0] / metric[2], metric[1] / metric[3], None))
+        test_acc = evaluate_accuracy(model, test_iter, devices[0])
+        history.train_loss.append(metric[0] / metric[2])
+        history.train_acc.append(metric[1] / metric[3])
+        history.test_acc.append(test_acc)
+        if animator:
+            animator.add(epoch + 1, (None, None, test_acc))
+    history.examples_per_sec = metric[2] * num_epochs / seconds
+    print(history.summary())
+    print(f"{history.examples_per_sec:.1f} examples/sec on {history.devices}")
+    return history

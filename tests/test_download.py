@@ -1,0 +1,151 @@
+"""The download path end to end, against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import Route
+
+import d2lft
+from d2lft import hub as dl
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+GOOD = _zip({"toy/train/hotdog/0.txt": b"a", "toy/test/not-hotdog/1.txt": b"b"})
+
+
+@pytest.fixture
+def hub(monkeypatch, http_server):
+    """Register `toy` in DATA_HUB, served from the local server; return a function to change it."""
+
+    def serve(body: bytes, sha1: str | None = None, **route) -> str:
+        url = http_server.add("/toy.zip", Route(body, **route))
+        monkeypatch.setitem(dl.DATA_HUB, "toy", (url, sha1 or hashlib.sha1(body).hexdigest()))
+        return url
+
+    return serve
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def test_good_archive_downloads_verifies_and_extracts(hub, data_home, http_server):
+    hub(GOOD)
+    out = d2lft.download_extract("toy")
+    assert out == data_home / "toy"
+    assert (out / "train" / "hotdog" / "0.txt").read_bytes() == b"a"
+    assert d2lft.sha1sum(data_home / "toy.zip") == hashlib.sha1(GOOD).hexdigest()
+    assert _leftovers(data_home) == ["toy", "toy.zip"]  # no temporary files left
+    # A second call is a verified cache hit: no new request, nothing re-extracted.
+    (out / "train" / "hotdog" / "0.txt").write_bytes(b"kept")
+    assert d2lft.download_extract("toy") == out
+    assert http_server.hits == ["/toy.zip"]
+    assert (out / "train" / "hotdog" / "0.txt").read_bytes() == b"kept"
+
+
+def test_default_folder_is_the_repository_data_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("D2LFT_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)  # the working directory must not matter
+    assert d2lft.data_dir() == d2lft.REPO_ROOT / "data"
+
+
+def test_wrong_checksum_names_both_checksums_and_keeps_nothing(hub, data_home):
+    url = hub(GOOD, sha1="0" * 40)
+    with pytest.raises(d2lft.ChecksumError) as err:
+        d2lft.download("toy")
+    message = str(err.value)
+    assert url in message and "0" * 40 in message and hashlib.sha1(GOOD).hexdigest() in message
+    assert "toy.zip" in message
+    assert _leftovers(data_home) == []
+
+
+def test_http_404_is_an_error_naming_the_url(monkeypatch, http_server, data_home):
+    url = http_server.url + "/missing.zip"
+    monkeypatch.setitem(dl.DATA_HUB, "toy", (url, "0" * 40))
+    with pytest.raises(d2lft.DownloadError, match="HTTP 404") as err:
+        d2lft.download("toy")
+    assert url in str(err.value)
+    assert _leftovers(data_home) == []
+
+
+def test_interrupted_transfer_keeps_nothing_and_the_next_call_recovers(hub, data_home):
+    hub(GOOD[:100], sha1=hashlib.sha1(GOOD).hexdigest(), content_length=len(GOOD))
+    with pytest.raises(d2lft.DownloadError, match="interrupted after 100 of"):
+        d2lft.download("toy")
+    assert _leftovers(data_home) == []
+    hub(GOOD)
+    assert d2lft.sha1sum(d2lft.download("toy")) == hashlib.sha1(GOOD).hexdigest()
+
+
+def test_html_error_page_is_caught_by_the_checksum(hub, data_home):
+    hub(b"<html>Access denied</html>", sha1=hashlib.sha1(GOOD).hexdigest(), content_type="text/html")
+    with pytest.raises(d2lft.ChecksumError):
+        d2lft.download("toy")
+    assert _leftovers(data_home) == []
+
+
+def test_unreachable_server_is_an_error_not_a_hang(monkeypatch, data_home):
+    monkeypatch.setitem(dl.DATA_HUB, "toy", ("http://127.0.0.1:9/toy.zip", "0" * 40))
+    with pytest.raises(d2lft.DownloadError, match="127.0.0.1:9"):
+        d2lft.download("toy", timeout=2)
+
+
+def test_corrupt_cached_file_is_downloaded_again(hub, data_home, http_server):
+    hub(GOOD)
+    data_home.mkdir(parents=True)
+    (data_home / "toy.zip").write_bytes(b"damaged")
+    assert d2lft.sha1sum(d2lft.download("toy")) == hashlib.sha1(GOOD).hexdigest()
+    assert http_server.hits == ["/toy.zip"]
+
+
+@pytest.mark.parametrize("evil", ["../escape.txt", "toy/../../escape.txt", "/tmp/d2lft-escape.txt"])
+def test_archive_members_outside_the_folder_are_refused(hub, data_home, evil):
+    hub(_zip({"toy/ok.txt": b"ok", evil: b"evil"}))
+    with pytest.raises(d2lft.UnsafeArchiveError, match="outside"):
+        d2lft.download_extract("toy")
+    assert not (data_home.parent / "escape.txt").exists()
+    assert not Path("/tmp/d2lft-escape.txt").exists()
+    assert _leftovers(data_home) == ["toy.zip"]  # the archive stays; no half-extracted folder
+
+
+def test_symlinks_in_tar_archives_are_refused(tmp_path):
+    archive = tmp_path / "evil.tar.gz"
+    with tarfile.open(archive, "w:gz") as t:
+        link = tarfile.TarInfo("toy/link")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        t.addfile(link)
+    with pytest.raises(d2lft.UnsafeArchiveError, match="link"):
+        d2lft.extract_archive(archive, tmp_path / "out")
+    assert not (tmp_path / "out" / "toy" / "link").exists()
+
+
+def test_half_extracted_folder_is_extracted_again(hub, data_home):
+    hub(GOOD)
+    partial = data_home / "toy" / "train"
+    partial.mkdir(parents=True)  # as if an earlier extraction was killed halfway
+    out = d2lft.download_extract("toy")
+    assert (out / "test" / "not-hotdog" / "1.txt").read_bytes() == b"b"
+
+
+def test_unknown_name_lists_the_known_ones():
+    with pytest.raises(KeyError, match="hotdog"):
+        d2lft.download("no-such-dataset")
+
+
+def test_the_books_hotdog_entry():
+    url, sha1 = d2lft.DATA_HUB["hotdog"]
+    assert url == "http://d2l-data.s3-accelerate.amazonaws.com/hotdog.zip"
+    assert sha1 == "fba480ffa8aa7e0febbb511d181409f899b9baa5"

@@ -1,0 +1,87 @@
+"""train_ch13 and its helpers: the book's semantics, any number of batches, clear failures."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import pytest
+import torch
+from torch import nn
+
+import d2lft
+
+
+def _toy_loaders(n_train: int = 48, n_test: int = 16, batch_size: int = 16, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n_train + n_test, 4, generator=g)
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).long()
+    train = torch.utils.data.TensorDataset(X[:n_train], y[:n_train])
+    test = torch.utils.data.TensorDataset(X[n_train:], y[n_train:])
+    return (
+        torch.utils.data.DataLoader(train, batch_size, shuffle=True, generator=g),
+        torch.utils.data.DataLoader(test, batch_size),
+    )
+
+
+def test_trains_on_this_machine_with_three_batches_per_epoch(capsys):
+    torch.manual_seed(0)
+    train_iter, test_iter = _toy_loaders()
+    assert len(train_iter) == 3  # d2l 1.0.3 divides by zero here
+    net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+    trainer = torch.optim.SGD(net.parameters(), lr=0.05)
+    history = d2lft.train_ch13(
+        net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), trainer, 8, plot=False
+    )
+    assert len(history.train_loss) == len(history.train_acc) == len(history.test_acc) == 8
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert history.test_acc[-1] >= 0.75
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == history.summary() and out[0].startswith("loss ")
+    assert out[1].endswith(f"examples/sec on {d2lft.try_all_gpus()}")
+
+
+def test_one_step_uses_the_summed_loss():
+    """The book sums per-example losses: the step equals a mean-loss step at batch_size times the rate."""
+    torch.manual_seed(0)
+    X, y = torch.randn(8, 4), torch.randint(0, 2, (8,))
+    summed, averaged = nn.Linear(4, 2), nn.Linear(4, 2)
+    averaged.load_state_dict(summed.state_dict())
+    devices = [torch.device("cpu")]
+    d2lft.train_batch_ch13(
+        summed, X, y, nn.CrossEntropyLoss(reduction="none"), torch.optim.SGD(summed.parameters(), lr=0.01), devices
+    )
+    opt = torch.optim.SGD(averaged.parameters(), lr=0.01 * len(y))
+    opt.zero_grad()
+    nn.functional.cross_entropy(averaged(X), y).backward()
+    opt.step()
+    for a, b in zip(summed.parameters(), averaged.parameters()):
+        torch.testing.assert_close(a, b)
+
+
+def test_accuracy_counts_and_evaluate_accuracy_is_a_fraction():
+    assert d2lft.accuracy(torch.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]]), torch.tensor([1, 1, 1])) == 2.0
+    net = nn.Linear(4, 2)
+    _, test_iter = _toy_loaders()
+    acc = d2lft.evaluate_accuracy(net, test_iter)
+    assert 0.0 <= acc <= 1.0 and not net.training
+
+
+def test_accumulator_takes_tensors_that_require_grad_without_warnings():
+    metric = d2lft.Accumulator(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        metric.add((torch.ones(3, requires_grad=True) * 2).sum(), 1)
+    assert metric[0] == 6.0 and metric[1] == 1.0
+
+
+def test_a_diverging_loss_stops_with_epoch_batch_and_learning_rate():
+    torch.manual_seed(0)
+    train_iter, test_iter = _toy_loaders()
+    net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+    trainer = torch.optim.SGD(net.parameters(), lr=1e6)
+    with pytest.raises(FloatingPointError) as err:
+        d2lft.train_ch13(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), trainer, 5, plot=False)
+    message = str(err.value)
+    assert "epoch" in message and "batch" in message and "1000000.0" in message
+    assert not math.isfinite(float(message.split("The loss became ")[1].split(" ")[0]))

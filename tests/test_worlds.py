@@ -1,0 +1,87 @@
+"""Data worlds: choosing one, and the mini world's generated dataset."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from conftest import Route
+from PIL import Image
+
+import d2lft
+from d2lft import hub, worlds
+
+
+def test_the_environment_variable_picks_the_world(monkeypatch):
+    monkeypatch.setenv("D2LFT_WORLD", "mini")
+    world = d2lft.get_world()
+    assert world.name == "mini" and "D2LFT_WORLD=mini" in str(world)
+    monkeypatch.setenv("D2LFT_WORLD", "hotdog")
+    assert d2lft.get_world().crop_size == 224 and d2lft.get_world().resize_size == 256
+
+
+def test_an_unknown_world_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("D2LFT_WORLD", "imagenet")
+    with pytest.raises(ValueError, match="D2LFT_WORLD.*hotdog.*mini"):
+        d2lft.get_world()
+
+
+def test_auto_picks_mini_when_hotdog_is_neither_cached_nor_reachable(monkeypatch, data_home):
+    monkeypatch.delenv("D2LFT_WORLD", raising=False)
+    monkeypatch.setitem(hub.DATA_HUB, "hotdog", ("http://127.0.0.1:9/hotdog.zip", "0" * 40))
+    world = d2lft.get_world()
+    assert world.name == "mini" and "neither cached nor reachable" in str(world)
+
+
+def test_auto_picks_hotdog_when_its_server_answers(monkeypatch, data_home, http_server):
+    monkeypatch.delenv("D2LFT_WORLD", raising=False)
+    url = http_server.add("/hotdog.zip", Route(b"zip"))
+    monkeypatch.setitem(hub.DATA_HUB, "hotdog", (url, "0" * 40))
+    assert d2lft.get_world().name == "hotdog"
+    assert http_server.hits == ["/hotdog.zip"]
+
+
+def test_auto_picks_hotdog_when_its_files_are_cached(monkeypatch, data_home):
+    monkeypatch.delenv("D2LFT_WORLD", raising=False)
+    (data_home / "hotdog").mkdir(parents=True)
+    assert d2lft.get_world().reason == "auto: its files are cached"
+
+
+def _digest(folder) -> str:
+    h = hashlib.sha256()
+    for path in sorted(folder.rglob("*.jpg")):
+        h.update(str(path.relative_to(folder)).encode() + path.read_bytes())
+    return h.hexdigest()
+
+
+def test_mini_dataset_has_the_books_layout_and_is_deterministic(tmp_path):
+    counts = {"train": 6, "test": 3}
+    a = d2lft.make_mini_hotdog(tmp_path / "a", counts)
+    b = d2lft.make_mini_hotdog(tmp_path / "b", counts)
+    for split, n in counts.items():
+        for label in d2lft.CLASSES:
+            assert len(list((a / split / label).glob("*.jpg"))) == n
+    assert _digest(a) == _digest(b)
+    sizes = {Image.open(p).size for p in a.rglob("*.jpg")}
+    assert len(sizes) > 10, "sizes and aspect ratios should vary"
+    assert all(min(s) >= 64 for s in sizes)  # every image covers the mini crop
+
+
+def test_mini_dataset_is_reused_and_rebuilt_when_stale(tmp_path):
+    counts = {"train": 2, "test": 1}
+    folder = d2lft.make_mini_hotdog(tmp_path / "m", counts)
+    first = next(folder.rglob("*.jpg"))
+    stamp = first.stat().st_mtime_ns
+    d2lft.make_mini_hotdog(folder, counts)
+    assert first.stat().st_mtime_ns == stamp  # reused, not regenerated
+    (folder / worlds._COMPLETE_MARKER).write_text("an older recipe\n")
+    (folder / "train" / "junk").mkdir()
+    d2lft.make_mini_hotdog(folder, counts)
+    assert not (folder / "train" / "junk").exists()
+
+
+def test_mini_train_and_test_images_differ(tmp_path):
+    folder = d2lft.make_mini_hotdog(tmp_path / "m", {"train": 5, "test": 5})
+    train = {p.read_bytes() for p in (folder / "train").rglob("*.jpg")}
+    test = {p.read_bytes() for p in (folder / "test").rglob("*.jpg")}
+    assert not train & test
