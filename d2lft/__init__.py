@@ -7,6 +7,7 @@ Importing the package has no side effects: no seeding, no plotting settings, no 
 
 from .data import IMAGENET_MEAN, IMAGENET_STD, denormalize, hotdog_augs, image_folder, load_data_hotdog, normalize
 from .devices import try_all_gpus, try_gpu
+from .finetune import count_parameters, replace_fc, train_fine_tuning
 from .hub import (
     DATA_HUB,
     DATA_URL,
@@ -18,9 +19,11 @@ from .hub import (
     extract_archive,
     sha1sum,
 )
+from .metrics import Accumulator, accuracy, confusion_matrix, evaluate_accuracy, predict
+from .models import WeightsError, load_pretrained, verify_weights_file, weights_cache_path
 from .paths import REPO_ROOT, data_dir
-from .plot import Animator, plot_histories, show_images
-from .train import Accumulator, History, accuracy, evaluate_accuracy, train_batch_ch13, train_ch13
+from .plot import Animator, plot_confusion_matrix, plot_histories, show_images
+from .train import History, train_batch_ch13, train_ch13
 from .worlds import CLASSES, WORLDS, World, get_world, hotdog_dir, make_mini_hotdog
 
 __all__ = [
@@ -37,8 +40,11 @@ __all__ = [
     "REPO_ROOT",
     "UnsafeArchiveError",
     "WORLDS",
+    "WeightsError",
     "World",
     "accuracy",
+    "confusion_matrix",
+    "count_parameters",
     "data_dir",
     "denormalize",
     "download",
@@ -50,13 +56,20 @@ __all__ = [
     "hotdog_dir",
     "image_folder",
     "load_data_hotdog",
+    "load_pretrained",
     "make_mini_hotdog",
     "normalize",
+    "plot_confusion_matrix",
     "plot_histories",
+    "predict",
+    "replace_fc",
     "sha1sum",
     "show_images",
     "train_batch_ch13",
     "train_ch13",
+    "train_fine_tuning",
     "try_all_gpus",
     "try_gpu",
+    "verify_weights_file",
+    "weights_cache_path",
 ]

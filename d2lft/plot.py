@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -69,8 +70,7 @@ class Animator:
         if _in_notebook():
             from IPython.display import display
 
-            self._draw()
-            self.handle = display(self.fig, display_id=True)
+            self.handle = display(self._png(), display_id=True)
 
     def add(self, x: float, ys: Sequence[float | None]) -> None:
         """Append one point per series (None skips a series) and refresh the figure."""
@@ -79,8 +79,16 @@ class Animator:
                 self.xs[i].append(x)
                 self.ys[i].append(y)
         if self.handle is not None:
-            self._draw()
-            self.handle.update(self.fig)
+            self.handle.update(self._png())
+
+    def _png(self):
+        """The figure as a PNG display object (works whatever matplotlib backend is active)."""
+        from IPython.display import Image as PNG
+
+        self._draw()
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png")
+        return PNG(data=buffer.getvalue(), format="png")
 
     def _draw(self) -> None:
         ax = self.ax
@@ -108,3 +116,16 @@ def plot_histories(histories: Mapping[str, History], metrics: Sequence[str] = ("
         ax.legend()
     plt.tight_layout()
     return axes[0]
+
+
+def plot_confusion_matrix(matrix: torch.Tensor, classes: Sequence[str], title: str = "") -> plt.Axes:
+    """Draw a confusion matrix (rows: true class, columns: predicted) with its counts; return the axes."""
+    _, ax = plt.subplots(figsize=(1.2 * len(classes) + 1.5, 1.2 * len(classes) + 0.8))
+    ax.imshow(matrix, cmap="Blues")
+    for (i, j), count in np.ndenumerate(matrix.numpy()):
+        ax.text(j, i, str(count), ha="center", va="center", color="white" if count > matrix.max() / 2 else "black")
+    ax.set(xticks=range(len(classes)), yticks=range(len(classes)), xlabel="predicted", ylabel="true", title=title)
+    ax.set_xticklabels(classes)
+    ax.set_yticklabels(classes)
+    plt.tight_layout()
+    return ax

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -18,42 +18,8 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .devices import try_all_gpus
+from .metrics import Accumulator, accuracy, evaluate_accuracy
 from .plot import Animator
-
-
-class Accumulator:
-    """Sums `n` running totals (the book's helper); tensors are detached before conversion."""
-
-    def __init__(self, n: int):
-        self.data = [0.0] * n
-
-    def add(self, *args) -> None:
-        self.data = [a + float(b.detach() if isinstance(b, torch.Tensor) else b) for a, b in zip(self.data, args)]
-
-    def reset(self) -> None:
-        self.data = [0.0] * len(self.data)
-
-    def __getitem__(self, idx: int) -> float:
-        return self.data[idx]
-
-
-def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
-    """Return the number of correct predictions (a count, as in the book, not a fraction)."""
-    if y_hat.ndim > 1 and y_hat.shape[1] > 1:
-        y_hat = y_hat.argmax(dim=1)
-    return float((y_hat.type(y.dtype) == y).sum())
-
-
-def evaluate_accuracy(net: nn.Module, data_iter: Iterable, device: torch.device | None = None) -> float:
-    """Return the accuracy of `net` on `data_iter`, in eval mode, on `device` (default: the net's)."""
-    net.eval()
-    device = device or next(net.parameters()).device
-    metric = Accumulator(2)
-    with torch.no_grad():
-        for X, y in data_iter:
-            X, y = X.to(device), y.to(device)
-            metric.add(accuracy(net(X), y), y.numel())
-    return metric[0] / metric[1]
 
 
 def train_batch_ch13(
@@ -90,6 +56,23 @@ def _learning_rates(trainer) -> list[float]:
     return [group["lr"] for group in getattr(trainer, "param_groups", [])]
 
 
+def _train_epoch(model, train_iter, loss, trainer, devices, metric, bar, animator, epoch: int, every: int) -> None:
+    num_batches = len(train_iter)
+    for i, (features, labels) in enumerate(train_iter):
+        start = time.perf_counter()
+        l, acc = train_batch_ch13(model, features, labels, loss, trainer, devices)
+        metric.add(l, acc, labels.shape[0], labels.numel(), time.perf_counter() - start)
+        if not math.isfinite(float(l)):
+            raise FloatingPointError(
+                f"The loss became {float(l)} in epoch {epoch + 1}, batch {i + 1} of {num_batches}, "
+                f"with learning rates {_learning_rates(trainer)}: training diverged. "
+                f"Lower the learning rate and train again."
+            )
+        bar.update()
+        if animator and ((i + 1) % every == 0 or i == num_batches - 1):
+            animator.add(epoch + (i + 1) / num_batches, (metric[0] / metric[2], metric[1] / metric[3], None))
+
+
 def train_ch13(
     net: nn.Module,
     train_iter,
@@ -108,21 +91,11 @@ def train_ch13(
     model = nn.DataParallel(net, device_ids=devices).to(devices[0]) if len(devices) > 1 else net.to(devices[0])
     history, seconds = History(devices=str(devices)), 0.0
     for epoch in range(num_epochs):
-        metric = Accumulator(4)  # loss sum, correct count, examples, predictions
-        batches = tqdm(train_iter, desc=f"epoch {epoch + 1}/{num_epochs}", leave=False)
-        for i, (features, labels) in enumerate(batches):
-            start = time.perf_counter()
-            l, acc = train_batch_ch13(model, features, labels, loss, trainer, devices)  # noqa: E741
-            metric.add(l, acc, labels.shape[0], labels.numel())
-            seconds += time.perf_counter() - start
-            if not math.isfinite(float(l)):
-                raise FloatingPointError(
-                    f"The loss became {float(l)} in epoch {epoch + 1}, batch {i + 1} of {num_batches}, "
-                    f"with learning rates {_learning_rates(trainer)}: training diverged. "
-                    f"Lower the learning rate and train again."
-                )
-            if animator and ((i + 1) % every == 0 or i == num_batches - 1):
-                animator.add(epoch + (i + 1) / num_batches, (metric[0] / metric[2], metric[1] / metric[3], None))
+        metric = Accumulator(5)  # loss sum, correct count, examples, predictions, seconds
+        # The bar is updated by hand: wrapping the DataLoader in tqdm changes its shuffling order.
+        with tqdm(total=num_batches, desc=f"epoch {epoch + 1}/{num_epochs}", leave=False) as bar:
+            _train_epoch(model, train_iter, loss, trainer, devices, metric, bar, animator, epoch, every)
+        seconds += metric[4]
         test_acc = evaluate_accuracy(model, test_iter, devices[0])
         history.train_loss.append(metric[0] / metric[2])
         history.train_acc.append(metric[1] / metric[3])
