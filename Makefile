@@ -37,7 +37,7 @@ test-notebooks: setup
 # Re-execute every notebook top to bottom in a fresh kernel and save it with its outputs.
 notebooks: setup
 	D2LFT_WORLD=mini $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.timeout=1200 notebooks/[0-9]*.ipynb
+		--ExecutePreprocessor.timeout=1200 notebooks/[0-9]*.ipynb notebooks/solutions/*.ipynb
 
 lint: setup
 	$(VENV)/bin/ruff check d2lft tests notebooks

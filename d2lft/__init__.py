@@ -5,9 +5,18 @@ Names follow Dive into Deep Learning where the book has one (`train_ch13`, `show
 Importing the package has no side effects: no seeding, no plotting settings, no network.
 """
 
+from .checkpoint import load_checkpoint, save_checkpoint
 from .data import IMAGENET_MEAN, IMAGENET_STD, denormalize, hotdog_augs, image_folder, load_data_hotdog, normalize
 from .devices import try_all_gpus, try_gpu
-from .finetune import count_parameters, replace_fc, train_fine_tuning
+from .finetune import count_parameters, fine_tuning_groups, replace_fc, train_fine_tuning
+from .freeze import (
+    extract_features,
+    keep_frozen_bn_in_eval,
+    param_groups_by_prefix,
+    params_to_learn,
+    set_parameter_requires_grad,
+    unfreeze_children,
+)
 from .hub import (
     DATA_HUB,
     DATA_URL,
@@ -19,7 +28,7 @@ from .hub import (
     extract_archive,
     sha1sum,
 )
-from .metrics import Accumulator, accuracy, confusion_matrix, evaluate_accuracy, predict
+from .metrics import Accumulator, accuracy, collect_logits, confusion_matrix, evaluate_accuracy, predict
 from .models import WeightsError, load_pretrained, verify_weights_file, weights_cache_path
 from .paths import REPO_ROOT, data_dir
 from .plot import Animator, plot_confusion_matrix, plot_histories, show_images
@@ -43,6 +52,7 @@ __all__ = [
     "WeightsError",
     "World",
     "accuracy",
+    "collect_logits",
     "confusion_matrix",
     "count_parameters",
     "data_dir",
@@ -51,18 +61,26 @@ __all__ = [
     "download_extract",
     "evaluate_accuracy",
     "extract_archive",
+    "extract_features",
+    "fine_tuning_groups",
     "get_world",
     "hotdog_augs",
     "hotdog_dir",
     "image_folder",
+    "keep_frozen_bn_in_eval",
+    "load_checkpoint",
     "load_data_hotdog",
     "load_pretrained",
     "make_mini_hotdog",
     "normalize",
+    "param_groups_by_prefix",
+    "params_to_learn",
     "plot_confusion_matrix",
     "plot_histories",
     "predict",
     "replace_fc",
+    "save_checkpoint",
+    "set_parameter_requires_grad",
     "sha1sum",
     "show_images",
     "train_batch_ch13",
@@ -70,6 +88,7 @@ __all__ = [
     "train_fine_tuning",
     "try_all_gpus",
     "try_gpu",
+    "unfreeze_children",
     "verify_weights_file",
     "weights_cache_path",
 ]

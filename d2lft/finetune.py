@@ -23,6 +23,15 @@ def count_parameters(net: nn.Module) -> tuple[int, int]:
     return trainable, sum(p.numel() for p in net.parameters())
 
 
+def fine_tuning_groups(net: nn.Module, learning_rate: float, param_group: bool = True) -> list[dict]:
+    """The book's optimizer groups, trainable parameters only: with `param_group`, `fc` gets 10x the rate."""
+    head = {id(p) for p in net.fc.parameters()} if param_group else set()
+    body = [p for p in net.parameters() if p.requires_grad and id(p) not in head]
+    fc = [p for p in net.fc.parameters() if p.requires_grad] if param_group else []
+    groups = [{"params": body, "lr": learning_rate}, {"params": fc, "lr": learning_rate * 10}]
+    return [group for group in groups if group["params"]]
+
+
 def train_fine_tuning(
     net: nn.Module,
     learning_rate: float,
@@ -37,10 +46,5 @@ def train_fine_tuning(
     world = world or get_world()
     train_iter, test_iter = load_data_hotdog(batch_size or world.batch_size, world)
     loss = nn.CrossEntropyLoss(reduction="none")
-    if param_group:
-        params_1x = [param for name, param in net.named_parameters() if name not in ("fc.weight", "fc.bias")]
-        groups = [{"params": params_1x}, {"params": net.fc.parameters(), "lr": learning_rate * 10}]
-        trainer = torch.optim.SGD(groups, lr=learning_rate, weight_decay=0.001)
-    else:
-        trainer = torch.optim.SGD(net.parameters(), lr=learning_rate, weight_decay=0.001)
+    trainer = torch.optim.SGD(fine_tuning_groups(net, learning_rate, param_group), lr=learning_rate, weight_decay=0.001)
     return train_ch13(net, train_iter, test_iter, loss, trainer, num_epochs, devices, plot=plot)

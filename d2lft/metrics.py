@@ -43,18 +43,26 @@ def evaluate_accuracy(net: nn.Module, data_iter: Iterable, device: torch.device 
     return metric[0] / metric[1]
 
 
+def collect_logits(
+    net: nn.Module, data_iter: Iterable, device: torch.device | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return (outputs, true labels) of `net` over `data_iter`, in eval mode, on the CPU."""
+    net.eval()
+    device = device or next(net.parameters()).device
+    outputs, labels = [], []
+    with torch.no_grad():
+        for X, y in data_iter:
+            outputs.append(net(X.to(device)).cpu())
+            labels.append(y)
+    return torch.cat(outputs), torch.cat(labels)
+
+
 def predict(
     net: nn.Module, data_iter: Iterable, device: torch.device | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return (predicted labels, true labels) of `net` over `data_iter`, in eval mode, on the CPU."""
-    net.eval()
-    device = device or next(net.parameters()).device
-    preds, labels = [], []
-    with torch.no_grad():
-        for X, y in data_iter:
-            preds.append(net(X.to(device)).argmax(dim=1).cpu())
-            labels.append(y)
-    return torch.cat(preds), torch.cat(labels)
+    """Return (predicted labels, true labels) of `net` over `data_iter`."""
+    outputs, labels = collect_logits(net, data_iter, device)
+    return outputs.argmax(dim=1), labels
 
 
 def confusion_matrix(labels: torch.Tensor, preds: torch.Tensor, num_classes: int) -> torch.Tensor:

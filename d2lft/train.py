@@ -44,6 +44,7 @@ class History:
     train_loss: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
     test_acc: list[float] = field(default_factory=list)
+    train_seconds: list[float] = field(default_factory=list)  # time spent in training steps, per epoch
     examples_per_sec: float = float("nan")
     devices: str = ""
 
@@ -90,18 +91,29 @@ def train_ch13(
     animator = Animator("epoch", ["train loss", "train acc", "test acc"], xlim=(1, num_epochs)) if plot else None
     model = nn.DataParallel(net, device_ids=devices).to(devices[0]) if len(devices) > 1 else net.to(devices[0])
     history, seconds = History(devices=str(devices)), 0.0
-    for epoch in range(num_epochs):
-        metric = Accumulator(5)  # loss sum, correct count, examples, predictions, seconds
-        # The bar is updated by hand: wrapping the DataLoader in tqdm changes its shuffling order.
-        with tqdm(total=num_batches, desc=f"epoch {epoch + 1}/{num_epochs}", leave=False) as bar:
-            _train_epoch(model, train_iter, loss, trainer, devices, metric, bar, animator, epoch, every)
-        seconds += metric[4]
-        test_acc = evaluate_accuracy(model, test_iter, devices[0])
-        history.train_loss.append(metric[0] / metric[2])
-        history.train_acc.append(metric[1] / metric[3])
-        history.test_acc.append(test_acc)
-        if animator:
-            animator.add(epoch + 1, (None, None, test_acc))
+    # One bar, reset every epoch; updated by hand, since wrapping the DataLoader changes its shuffling.
+    try:
+        with tqdm(total=num_batches, leave=False) as bar:
+            for epoch in range(num_epochs):
+                metric = Accumulator(5)  # loss sum, correct count, examples, predictions, seconds
+                bar.reset(total=num_batches)
+                bar.set_description(f"epoch {epoch + 1}/{num_epochs}")
+                _train_epoch(model, train_iter, loss, trainer, devices, metric, bar, animator, epoch, every)
+                seconds += metric[4]
+                test_acc = evaluate_accuracy(model, test_iter, devices[0])
+                history.train_loss.append(metric[0] / metric[2])
+                history.train_acc.append(metric[1] / metric[3])
+                history.test_acc.append(test_acc)
+                history.train_seconds.append(metric[4])
+                if animator:
+                    animator.add(epoch + 1, (None, None, test_acc))
+    except KeyboardInterrupt:  # stopped by hand (Jupyter's stop button): keep what is done
+        done = len(history.test_acc)
+        print(
+            f"Interrupted in epoch {done + 1}: the model keeps its current weights, "
+            f"and the returned history holds the {done} finished epochs."
+        )
+        return history
     history.examples_per_sec = metric[2] * num_epochs / seconds
     print(history.summary())
     print(f"{history.examples_per_sec:.1f} examples/sec on {history.devices}")

@@ -21,15 +21,21 @@ def _data(seed: int):
     train = torch.utils.data.TensorDataset(X[:60], y[:60])
     test = torch.utils.data.TensorDataset(X[60:], y[60:])
     loader_gen = torch.Generator().manual_seed(seed)
-    return (torch.utils.data.DataLoader(train, 10, shuffle=True, generator=loader_gen),
-            torch.utils.data.DataLoader(test, 10))
+    return (
+        torch.utils.data.DataLoader(train, 10, shuffle=True, generator=loader_gen),
+        torch.utils.data.DataLoader(test, 10),
+    )
 
 
 def _net(seed: int) -> nn.Module:
     torch.manual_seed(seed)
     return nn.Sequential(
-        nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
-        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 2),
+        nn.Conv2d(3, 8, 3, padding=1),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(8, 2),
     )
 
 
@@ -39,9 +45,19 @@ def _run(train_ch13, capsys, **kwargs):
     assert len(train_iter) >= 5  # the book's loop needs at least 5 batches per epoch
     groups = [{"params": list(net[:-1].parameters())}, {"params": net[-1].parameters(), "lr": 0.05}]
     trainer = torch.optim.SGD(groups, lr=0.005, weight_decay=0.001)
-    train_ch13(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), trainer, 3,
-               devices=[torch.device("cpu")], **kwargs)
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("loss ") or "examples/sec" in line]
+    train_ch13(
+        net,
+        train_iter,
+        test_iter,
+        nn.CrossEntropyLoss(reduction="none"),
+        trainer,
+        3,
+        devices=[torch.device("cpu")],
+        **kwargs,
+    )
+    lines = [
+        line for line in capsys.readouterr().out.splitlines() if line.startswith("loss ") or "examples/sec" in line
+    ]
     return net.state_dict(), lines
 
 
