@@ -5,6 +5,7 @@ Names follow Dive into Deep Learning where the book has one (`train_ch13`, `show
 Importing the package has no side effects: no seeding, no plotting settings, no network.
 """
 
+from .cache import DecodedImageFolder, cached_augs, decode_resized
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import (
     IMAGENET_MEAN,
@@ -57,6 +58,7 @@ __all__ = [
     "ChecksumError",
     "DATA_HUB",
     "DATA_URL",
+    "DecodedImageFolder",
     "DownloadError",
     "History",
     "IMAGENET_MEAN",
@@ -67,10 +69,12 @@ __all__ = [
     "WeightsError",
     "World",
     "accuracy",
+    "cached_augs",
     "collect_logits",
     "confusion_matrix",
     "count_parameters",
     "data_dir",
+    "decode_resized",
     "denormalize",
     "download",
     "download_extract",
