@@ -9,7 +9,7 @@ LAB_ARGS ?=
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup browser lab test test-unit test-notebooks notebooks course lint clean
+.PHONY: setup browser lab test test-unit test-notebooks notebooks course bench lint clean
 
 setup: $(STAMP)
 
@@ -51,6 +51,10 @@ notebooks: setup
 # A teacher's reference run in the active world: executed notebooks, HTML pages and a results summary in build/.
 course: setup
 	$(PY) -m d2lft.course
+
+# The book's d2l.train_ch13 against d2lft's fast path, side by side (README: Performance).
+bench: setup
+	$(PY) -m d2lft.bench $(BENCH_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check d2lft tests notebooks
