@@ -9,7 +9,7 @@ LAB_ARGS ?=
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test test-unit test-notebooks notebooks lint clean
+.PHONY: setup browser lab test test-unit test-notebooks notebooks course bench lint clean
 
 setup: $(STAMP)
 
@@ -21,14 +21,23 @@ $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
 	touch $(STAMP)
 
+# Debian's Chromium for tests/test_browser.py, installed with the system package manager when missing.
+# Where that is impossible (not root, no sudo), the browser test skips and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO=sudo; else \
+	    echo "Chromium is missing and cannot be installed without root: the browser test will skip."; exit 0; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
+	    || echo "Installing Chromium failed: the browser test will skip."; }
+
 lab: setup
 	cd notebooks && ../$(VENV)/bin/jupyter lab 01_hotdog_data.ipynb $(ROOT_ARGS) $(LAB_ARGS)
 
 # Tests run offline in the generated mini world; notebooks are compared cell by cell (strict nbval).
-test: setup
+test: setup browser
 	D2LFT_WORLD=mini $(PY) -m pytest tests notebooks $(NBVAL)
 
-test-unit: setup
+test-unit: setup browser
 	D2LFT_WORLD=mini $(PY) -m pytest tests
 
 test-notebooks: setup
@@ -39,9 +48,17 @@ notebooks: setup
 	D2LFT_WORLD=mini $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=1200 notebooks/[0-9]*.ipynb notebooks/solutions/*.ipynb
 
+# A teacher's reference run in the active world: executed notebooks, HTML pages and a results summary in build/.
+course: setup
+	$(PY) -m d2lft.course
+
+# The book's d2l.train_ch13 against d2lft's fast path, side by side (README: Performance).
+bench: setup
+	$(PY) -m d2lft.bench $(BENCH_ARGS)
+
 lint: setup
 	$(VENV)/bin/ruff check d2lft tests notebooks
 	$(VENV)/bin/ruff format --check d2lft tests
 
 clean:
-	rm -rf $(VENV) data/mini-*
+	rm -rf $(VENV) build data/mini-* data/checkpoints

@@ -5,8 +5,22 @@ Names follow Dive into Deep Learning where the book has one (`train_ch13`, `show
 Importing the package has no side effects: no seeding, no plotting settings, no network.
 """
 
+from .cache import DecodedImageFolder, cached_augs, decode_resized
 from .checkpoint import load_checkpoint, save_checkpoint
-from .data import IMAGENET_MEAN, IMAGENET_STD, denormalize, hotdog_augs, image_folder, load_data_hotdog, normalize
+from .data import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    BadImageError,
+    CheckedImageFolder,
+    denormalize,
+    hotdog_augs,
+    hotdog_splits,
+    image_folder,
+    load_data_hotdog,
+    load_image,
+    normalize,
+    to_rgb,
+)
 from .devices import try_all_gpus, try_gpu
 from .finetune import count_parameters, fine_tuning_groups, replace_fc, train_fine_tuning
 from .freeze import (
@@ -38,10 +52,13 @@ from .worlds import CLASSES, WORLDS, World, get_world, hotdog_dir, make_mini_hot
 __all__ = [
     "Accumulator",
     "Animator",
+    "BadImageError",
     "CLASSES",
+    "CheckedImageFolder",
     "ChecksumError",
     "DATA_HUB",
     "DATA_URL",
+    "DecodedImageFolder",
     "DownloadError",
     "History",
     "IMAGENET_MEAN",
@@ -52,10 +69,12 @@ __all__ = [
     "WeightsError",
     "World",
     "accuracy",
+    "cached_augs",
     "collect_logits",
     "confusion_matrix",
     "count_parameters",
     "data_dir",
+    "decode_resized",
     "denormalize",
     "download",
     "download_extract",
@@ -66,10 +85,12 @@ __all__ = [
     "get_world",
     "hotdog_augs",
     "hotdog_dir",
+    "hotdog_splits",
     "image_folder",
     "keep_frozen_bn_in_eval",
     "load_checkpoint",
     "load_data_hotdog",
+    "load_image",
     "load_pretrained",
     "make_mini_hotdog",
     "normalize",
@@ -83,6 +104,7 @@ __all__ = [
     "set_parameter_requires_grad",
     "sha1sum",
     "show_images",
+    "to_rgb",
     "train_batch_ch13",
     "train_ch13",
     "train_fine_tuning",

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 import torchvision
+from PIL import Image
 from torchvision import transforms
 
 from .worlds import CLASSES, World, get_world, hotdog_dir
+
+log = logging.getLogger("d2lft")
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -44,8 +50,71 @@ def denormalize(x: torch.Tensor) -> torch.Tensor:
     return (x * std + mean).clamp(0, 1)
 
 
-def image_folder(root: str | os.PathLike, transform=None) -> torchvision.datasets.ImageFolder:
-    """An `ImageFolder` over `root`, which must hold one non-empty folder per class in `CLASSES`."""
+class BadImageError(ValueError):
+    """An image file that cannot be used: unreadable, truncated, or too large to decode safely."""
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """Convert any PIL image to 8-bit RGB: transparency onto white, 16-bit and float scaled, CMYK converted."""
+    if img.mode == "RGB":
+        return img
+    if img.mode in ("I", "F") or img.mode.startswith("I;16"):
+        pixels = np.asarray(img, dtype=np.float64)
+        if img.mode.startswith("I;16") or pixels.max() > 255:
+            pixels = pixels / 257  # 16-bit range to 8-bit
+        elif img.mode == "F" and pixels.max() <= 1:
+            pixels = pixels * 255  # floats in [0, 1]
+        img = Image.fromarray(np.clip(pixels, 0, 255).round().astype(np.uint8), mode="L")
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return img.convert("RGB")
+
+
+def load_image(path: str | os.PathLike) -> Image.Image:
+    """Read an image file as RGB, or raise `BadImageError` naming the file and what to do."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img.load()
+                return to_rgb(img)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise BadImageError(
+            f"{path} is refused: {e} (PIL.Image.MAX_IMAGE_PIXELS is {Image.MAX_IMAGE_PIXELS}). "
+            f"Shrink or delete the file; raise that limit only for files you trust."
+        ) from e
+    except (OSError, SyntaxError, ValueError) as e:  # unidentified, truncated or malformed files
+        raise BadImageError(
+            f"{path} cannot be read as an image ({e}). Delete or replace it, "
+            f"or pass skip_bad=True to skip unreadable files and list them."
+        ) from e
+
+
+class CheckedImageFolder(torchvision.datasets.ImageFolder):
+    """An `ImageFolder` that reads with `load_image`; with `skip_bad`, bad files are skipped and listed in `skipped`."""
+
+    def __init__(self, root: str | os.PathLike, transform=None, skip_bad: bool = False):
+        super().__init__(root, transform=transform, loader=load_image)
+        self.skipped: list[tuple[str, str]] = []
+        if skip_bad:
+            good = []
+            for path, label in self.samples:
+                try:
+                    load_image(path)
+                except BadImageError as e:
+                    self.skipped.append((path, str(e)))
+                else:
+                    good.append((path, label))
+            self.samples = self.imgs = good
+            self.targets = [label for _, label in good]
+            if self.skipped:
+                log.warning("skipped %d unreadable images under %s", len(self.skipped), root)
+
+
+def image_folder(root: str | os.PathLike, transform=None, skip_bad: bool = False) -> CheckedImageFolder:
+    """A checked `ImageFolder` over `root`, which must hold one folder of images per class in `CLASSES`."""
     root = Path(root)
     expected = f"{root}/{{{','.join(CLASSES)}}}/<images>"
     if not root.is_dir():
@@ -53,7 +122,25 @@ def image_folder(root: str | os.PathLike, transform=None) -> torchvision.dataset
     found = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if found != sorted(CLASSES):
         raise FileNotFoundError(f"{root} holds the folders {found}; expected the layout {expected}.")
-    return torchvision.datasets.ImageFolder(root, transform=transform)
+    extensions = torchvision.datasets.folder.IMG_EXTENSIONS
+    for label in CLASSES:
+        if not any(p.suffix.lower() in extensions for p in (root / label).rglob("*") if p.is_file()):
+            raise FileNotFoundError(f"{root / label} holds no images (looked for {', '.join(extensions)}).")
+    return CheckedImageFolder(root, transform=transform, skip_bad=skip_bad)
+
+
+def hotdog_splits(
+    root: str | os.PathLike, train_augs=None, test_augs=None, skip_bad: bool = False
+) -> tuple[CheckedImageFolder, CheckedImageFolder]:
+    """The train and test `ImageFolder`s of a dataset laid out as `{train,test}/{hotdog,not-hotdog}/`."""
+    root = Path(root)
+    if missing := [split for split in ("train", "test") if not (root / split).is_dir()]:
+        raise FileNotFoundError(
+            f"{root} has no {' or '.join(missing)} folder; expected the layout "
+            f"{root}/{{train,test}}/{{{','.join(CLASSES)}}}/<images>. "
+            f"Delete {root} to download or generate it again."
+        )
+    return image_folder(root / "train", train_augs, skip_bad), image_folder(root / "test", test_augs, skip_bad)
 
 
 def load_data_hotdog(
@@ -62,13 +149,12 @@ def load_data_hotdog(
     train_augs=None,
     test_augs=None,
     num_workers: int = 0,
+    skip_bad: bool = False,
 ) -> tuple[torch.utils.data.DataLoader, torch.utils.data.DataLoader]:
     """Return (train_iter, test_iter) over the world's hotdog dataset, with the book's augmentations."""
     world = world or get_world()
     default_train, default_test = hotdog_augs(world.crop_size, world.resize_size)
-    root = hotdog_dir(world)
-    train = image_folder(root / "train", train_augs or default_train)
-    test = image_folder(root / "test", test_augs or default_test)
+    train, test = hotdog_splits(hotdog_dir(world), train_augs or default_train, test_augs or default_test, skip_bad)
     train_iter = torch.utils.data.DataLoader(train, batch_size, shuffle=True, num_workers=num_workers)
     test_iter = torch.utils.data.DataLoader(test, batch_size, num_workers=num_workers)
     return train_iter, test_iter

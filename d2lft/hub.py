@@ -17,6 +17,7 @@ import os
 import shutil
 import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -34,6 +35,7 @@ DATA_HUB: dict[str, tuple[str, str]] = {
     "hotdog": (DATA_URL + "hotdog.zip", "fba480ffa8aa7e0febbb511d181409f899b9baa5"),
 }
 _CHUNK = 1 << 20
+_STALE_PART_SECONDS = 3600  # a partial download this old belongs to a process that died
 _EXTRACTED_MARKER = ".d2lft-extracted"
 
 
@@ -75,7 +77,10 @@ def download(name: str, folder: str | os.PathLike | None = None, timeout: float 
         if cached == sha1:
             return target
         log.warning("%s has SHA-1 %s, expected %s: downloading it again", target, cached, sha1)
-    part = Path(tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")[1])
+    _remove_stale_parts(folder, target.name)
+    fd, part_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
+    os.close(fd)
+    part = Path(part_name)
     try:
         got = _fetch(url, part, timeout, desc=target.name)
         if got != sha1:
@@ -90,6 +95,14 @@ def download(name: str, folder: str | os.PathLike | None = None, timeout: float 
     return target
 
 
+def _remove_stale_parts(folder: Path, name: str) -> None:
+    """Delete partial downloads of `name` left by a process that was killed mid-transfer."""
+    for part in folder.glob(f".{name}.*.part"):
+        if time.time() - part.stat().st_mtime > _STALE_PART_SECONDS:
+            log.info("removing %s, left by an interrupted download", part)
+            part.unlink(missing_ok=True)
+
+
 def _fetch(url: str, dest: Path, timeout: float, desc: str) -> str:
     """Stream `url` into `dest` with a progress bar; return the SHA-1 of what arrived."""
     digest = hashlib.sha1()
@@ -102,7 +115,7 @@ def _fetch(url: str, dest: Path, timeout: float, desc: str) -> str:
             expected = int(expected) if expected is not None else None
             received = 0
             with open(dest, "wb") as f, tqdm(total=expected, unit="B", unit_scale=True, desc=desc, leave=False) as bar:
-                while chunk := response.read(_CHUNK):
+                while chunk := response.read1(_CHUNK):  # whatever has arrived, for a live bar
                     f.write(chunk)
                     digest.update(chunk)
                     received += len(chunk)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ class Route:
     status: int = 200
     content_length: int | None = None  # announce more than `body` to cut a transfer short
     content_type: str = "application/zip"
+    stall: float = 0.0  # seconds to wait after sending half the body (to kill a client mid-transfer)
 
 
 @dataclass
@@ -47,7 +49,14 @@ def http_server() -> Iterator[LocalServer]:
             self.send_header("Content-Length", str(route.content_length or len(route.body)))
             self.end_headers()
             if with_body:
-                self.wfile.write(route.body)
+                half = len(route.body) // 2 if route.stall else len(route.body)
+                try:
+                    self.wfile.write(route.body[:half])
+                    self.wfile.flush()
+                    time.sleep(route.stall)
+                    self.wfile.write(route.body[half:])
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client went away
             self.close_connection = True
 
         def do_GET(self) -> None:
@@ -60,6 +69,7 @@ def http_server() -> Iterator[LocalServer]:
             pass
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
     server_state = LocalServer(f"http://127.0.0.1:{httpd.server_address[1]}")
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
+import numpy as np
 import pytest
 import torch
 from conftest import make_image_folder
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 import d2lft
@@ -46,3 +52,146 @@ def test_load_data_hotdog_reads_the_mini_world(data_home, monkeypatch):
     X, y = next(iter(train_iter))
     assert X.shape == (3, 3, world.crop_size, world.crop_size) and y.dtype == torch.int64
     assert (data_home / "mini-hotdog" / "train" / "hotdog").is_dir()
+
+
+# ----- bad and unusual image files -------------------------------------------------------------
+
+
+def _folder_with(tmp_path, files: dict[str, bytes | Image.Image]):
+    """A split folder with both classes; `files` maps 'class/name' to bytes or a PIL image."""
+    root = make_image_folder(tmp_path / "train", {"hotdog": 2, "not-hotdog": 2})
+    for name, content in files.items():
+        if isinstance(content, Image.Image):
+            content.save(root / name)
+        else:
+            (root / name).write_bytes(content)
+    return root
+
+
+def _truncated_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(buffer, "JPEG")
+    return buffer.getvalue()[:300]
+
+
+@pytest.mark.parametrize("bad", [b"this is not an image", b"", None])
+def test_a_corrupt_or_truncated_image_is_reported_with_its_path(tmp_path, bad):
+    content = _truncated_jpeg() if bad is None else bad
+    root = _folder_with(tmp_path, {"hotdog/broken.jpg": content})
+    dataset = d2lft.image_folder(root)
+    index = [p for p, _ in dataset.samples].index(str(root / "hotdog" / "broken.jpg"))
+    with pytest.raises(d2lft.BadImageError) as err:
+        dataset[index]
+    assert str(root / "hotdog" / "broken.jpg") in str(err.value) and "skip_bad=True" in str(err.value)
+
+
+def test_skip_bad_skips_and_lists_unreadable_images(tmp_path):
+    root = _folder_with(tmp_path, {"hotdog/broken.jpg": _truncated_jpeg(), "not-hotdog/junk.png": b"<html>"})
+    dataset = d2lft.image_folder(root, skip_bad=True)
+    assert len(dataset) == 4 and len(dataset.targets) == 4
+    assert sorted(Path(p).name for p, _ in dataset.skipped) == ["broken.jpg", "junk.png"]
+    assert all(dataset[i][0].mode == "RGB" for i in range(len(dataset)))
+
+
+def test_an_empty_class_folder_is_named(tmp_path):
+    root = make_image_folder(tmp_path / "train", {"hotdog": 2})
+    (root / "not-hotdog").mkdir()
+    (root / "not-hotdog" / "notes.txt").write_text("no images here")
+    with pytest.raises(FileNotFoundError, match=r"not-hotdog holds no images"):
+        d2lft.image_folder(root)
+
+
+def test_images_directly_in_the_split_folder_are_a_wrong_layout(tmp_path):
+    root = tmp_path / "train"
+    root.mkdir()
+    Image.new("RGB", (8, 8)).save(root / "0.jpg")
+    with pytest.raises(FileNotFoundError, match=r"holds the folders \[\]; expected the layout"):
+        d2lft.image_folder(root)
+
+
+def test_a_missing_split_names_the_expected_layout(tmp_path):
+    make_image_folder(tmp_path / "hotdog" / "train", {"hotdog": 1, "not-hotdog": 1})
+    with pytest.raises(FileNotFoundError) as err:
+        d2lft.hotdog_splits(tmp_path / "hotdog")
+    assert "has no test folder" in str(err.value) and "/{train,test}/{hotdog,not-hotdog}/<images>" in str(err.value)
+
+
+def _modes() -> dict[str, Image.Image]:
+    gradient = np.tile(np.linspace(0, 255, 32, dtype=np.uint8), (24, 1))
+    rgba = np.zeros((24, 32, 4), dtype=np.uint8)
+    rgba[..., 0] = 255  # red, fully transparent on the left half, opaque on the right
+    rgba[:, 16:, 3] = 255
+    palette = Image.fromarray(gradient).convert("P")
+    transparent_palette = palette.copy()
+    transparent_palette.info["transparency"] = 0
+    return {
+        "L": Image.fromarray(gradient),
+        "LA": Image.fromarray(np.dstack([gradient, np.full_like(gradient, 255)])),
+        "RGBA": Image.fromarray(rgba),
+        "P": palette,
+        "P+transparency": transparent_palette,
+        "CMYK": Image.new("CMYK", (32, 24), (0, 255, 255, 0)),  # red
+        "1": Image.fromarray(gradient > 127),
+        "I;16": Image.fromarray(gradient.astype(np.uint16) * 257),
+        "I": Image.fromarray(gradient.astype(np.int32) * 257),
+        "F": Image.fromarray(gradient.astype(np.float32) / 255),
+    }
+
+
+@pytest.mark.parametrize("mode", list(_modes()))
+def test_every_image_mode_loads_as_8_bit_rgb(tmp_path, mode):
+    img = _modes()[mode]
+    path = tmp_path / ("img.tiff" if mode in ("I;16", "I", "F", "CMYK") else "img.png")
+    img.save(path)
+    rgb = d2lft.load_image(path)
+    assert rgb.mode == "RGB" and rgb.size == img.size
+    pixels = np.asarray(rgb)
+    if mode in ("L", "LA", "P", "I;16", "I", "F"):  # a gray ramp from black to white, whatever the bit depth
+        assert abs(int(pixels[0, 0, 0]) - 0) <= 1 and abs(int(pixels[0, -1, 0]) - 255) <= 1
+        assert (pixels[..., 0] == pixels[..., 1]).all()
+    if mode == "RGBA":
+        assert tuple(pixels[0, 0]) == (255, 255, 255)  # transparent: white background, not black
+        assert tuple(pixels[0, -1]) == (255, 0, 0)
+    if mode == "CMYK":
+        assert tuple(pixels[0, 0]) == (255, 0, 0)
+
+
+def test_a_decompression_bomb_is_refused(tmp_path, monkeypatch):
+    path = tmp_path / "bomb.png"
+    Image.new("1", (400, 300)).save(path)  # a few hundred bytes on disk
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100 * 100)
+    with pytest.raises(d2lft.BadImageError, match="bomb.png is refused.*MAX_IMAGE_PIXELS"):
+        d2lft.load_image(path)
+
+
+# ----- properties of the transforms over sizes, modes and aspect ratios -------------------------
+
+MODES = ["RGB", "L", "RGBA", "P", "CMYK", "I;16"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    width=st.integers(1, 400),
+    height=st.integers(1, 400),
+    mode=st.sampled_from(MODES),
+    crop=st.sampled_from([32, 64, 224]),
+)
+def test_both_transforms_give_normalised_crops_for_any_image(width, height, mode, crop):
+    img = d2lft.to_rgb(Image.new(mode, (width, height)))
+    train_augs, test_augs = d2lft.hotdog_augs(crop, crop * 256 // 224)
+    for augs in (train_augs, test_augs):
+        x = augs(img)
+        assert x.shape == (3, crop, crop) and x.dtype == torch.float32
+        assert torch.isfinite(x).all()
+        assert x.min() >= -2.12 and x.max() <= 2.65  # ImageNet normalisation of values in [0, 1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(width=st.integers(2, 600), height=st.integers(2, 600))
+def test_resize_keeps_the_aspect_ratio_and_the_short_side(width, height):
+    from torchvision import transforms
+
+    resized = transforms.Resize(73)(Image.new("RGB", (width, height)))
+    assert min(resized.size) == 73
+    long_side, ratio = max(resized.size), max(width, height) / min(width, height)
+    assert abs(long_side - 73 * ratio) < 1  # the long side follows the ratio, to a pixel

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import signal
+import subprocess
+import sys
 import tarfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -149,3 +154,43 @@ def test_the_books_hotdog_entry():
     url, sha1 = d2lft.DATA_HUB["hotdog"]
     assert url == "http://d2l-data.s3-accelerate.amazonaws.com/hotdog.zip"
     assert sha1 == "fba480ffa8aa7e0febbb511d181409f899b9baa5"
+
+
+def test_a_killed_download_leaves_no_file_and_the_next_call_recovers(hub, data_home):
+    body = GOOD * 200  # large enough to be cut in the middle
+    url = hub(body, stall=20)
+    sha1 = hashlib.sha1(body).hexdigest()
+    script = (
+        f"import sys, d2lft; from d2lft import hub; hub.DATA_HUB['toy'] = ({url!r}, {sha1!r}); d2lft.download('toy')"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "D2LFT_DATA": str(data_home)})
+    deadline = time.monotonic() + 30
+    while not any(p.stat().st_size for p in data_home.glob(".toy.zip.*.part")) if data_home.exists() else True:
+        assert time.monotonic() < deadline and child.poll() is None, "the download never started"
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert not (data_home / "toy.zip").exists()  # only a hidden .part file, never the real name
+    (part,) = data_home.glob(".toy.zip.*.part")
+    os.utime(part, (time.time() - 7200, time.time() - 7200))  # as if it had been left there long ago
+    hub(body)
+    assert d2lft.sha1sum(d2lft.download("toy")) == sha1
+    assert _leftovers(data_home) == ["toy.zip"]  # the stale partial file was cleaned up
+
+
+def test_symlinks_in_zip_archives_are_refused(tmp_path):
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        link = zipfile.ZipInfo("toy/link")
+        link.external_attr = 0o120777 << 16  # a symbolic link
+        z.writestr(link, "/etc/passwd")
+    with pytest.raises(d2lft.UnsafeArchiveError, match="link"):
+        d2lft.extract_archive(archive, tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*"))
+
+
+def test_a_truncated_download_names_the_url(hub, data_home):
+    url = hub(GOOD[:50], sha1=hashlib.sha1(GOOD).hexdigest(), content_length=len(GOOD))
+    with pytest.raises(d2lft.DownloadError) as err:
+        d2lft.download("toy")
+    assert url in str(err.value)

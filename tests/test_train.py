@@ -85,3 +85,23 @@ def test_a_diverging_loss_stops_with_epoch_batch_and_learning_rate():
     message = str(err.value)
     assert "epoch" in message and "batch" in message and "1000000.0" in message
     assert not math.isfinite(float(message.split("The loss became ")[1].split(" ")[0]))
+
+
+def test_the_fast_path_learns_the_same_task_and_checks_the_loss_once_per_epoch():
+    torch.manual_seed(0)
+    train_iter, test_iter = _toy_loaders()
+    net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+    trainer = torch.optim.SGD(net.parameters(), lr=0.05)
+    history = d2lft.train_ch13(
+        net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), trainer, 8, plot=False, fast=True
+    )
+    assert history.train_loss[-1] < history.train_loss[0] and history.test_acc[-1] >= 0.75
+    net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+    with pytest.raises(FloatingPointError, match=r"in epoch \d+, batch \d+ of 3, with learning rates \[1000000.0\]"):
+        d2lft.train_ch13(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"),
+                         torch.optim.SGD(net.parameters(), lr=1e6), 3, plot=False, fast=True)  # fmt: skip
+
+
+def test_native_bf16_is_false_without_hardware_support():
+    assert d2lft.train.native_bf16(torch.device("meta")) is False
+    assert isinstance(d2lft.train.native_bf16(torch.device("cpu")), bool)

@@ -1,0 +1,156 @@
+"""`make bench`: the book's `d2l.train_ch13` against d2lft's fast path, side by side in one process.
+
+Same data (the active world's hotdog images, a fixed subset), same model (the world's pretrained
+ResNet-18 with a new head), the book's recipe at 224 px. Runs alternate (d2l, fast, d2l, fast, ...)
+so that a busy machine slows both alike; the medians are compared. Prints images/s (training
+images over the wall time of the whole call, evaluation included), peak memory and final test
+accuracy, and ends with `ratio fast/d2l images/s: X.XX`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import io
+import os
+import platform
+import re
+import statistics
+import threading
+import time
+
+import torch
+from torch import nn
+
+from .cache import DecodedImageFolder, cached_augs
+from .data import hotdog_augs, hotdog_splits
+from .devices import try_gpu
+from .finetune import fine_tuning_groups, replace_fc
+from .models import load_pretrained
+from .train import native_bf16, train_ch13
+from .worlds import get_world, hotdog_dir
+
+
+class PeakMemory:
+    """Peak resident memory of this process (CPU) or peak allocated GPU memory, while the block runs."""
+
+    def __init__(self, device: torch.device):
+        self.device, self.peak = device, 0
+
+    def _rss(self) -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, self._rss())
+
+    def __enter__(self) -> PeakMemory:
+        if self.device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.device)
+        else:
+            self.peak, self._stop = self._rss(), threading.Event()
+            self._thread = threading.Thread(target=self._watch, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.device.type == "cuda":
+            self.peak = torch.cuda.max_memory_allocated(self.device)
+        else:
+            self._stop.set()
+            self._thread.join()
+
+
+def _subset(dataset, n: int):
+    """The first n/2 images of each class (a fixed, balanced subset)."""
+    per_class = {
+        label: [i for i, t in enumerate(dataset.targets) if t == label][: n // 2] for label in set(dataset.targets)
+    }
+    return torch.utils.data.Subset(dataset, sorted(i for ids in per_class.values() for i in ids))
+
+
+def bench(images: int, test_images: int, epochs: int, repeats: int, batch_size: int, lr: float) -> dict:
+    from d2l import torch as d2l
+
+    world, device = get_world(), try_gpu()
+    crop, resize = 224, 256  # the book's sizes, in every world
+    root = hotdog_dir(world)
+    source, _ = load_pretrained("resnet18", world)
+    loss = nn.CrossEntropyLoss(reduction="none")
+    cuda = device.type == "cuda"
+    loader = (
+        {"num_workers": min(8, os.cpu_count() or 1), "pin_memory": True, "persistent_workers": True} if cuda else {}
+    )
+    pil_train, pil_test = hotdog_splits(root, *hotdog_augs(crop, resize))
+    book_train = torch.utils.data.DataLoader(_subset(pil_train, images), batch_size, shuffle=True)
+    book_test = torch.utils.data.DataLoader(_subset(pil_test, test_images), batch_size)
+    cached_train_augs, cached_test_augs = cached_augs(crop)
+    start = time.perf_counter()
+    fast_train_set = DecodedImageFolder(pil_train, resize, cached_train_augs)
+    fast_test_set = DecodedImageFolder(pil_test, resize, cached_test_augs)
+    cache_seconds = time.perf_counter() - start
+    fast_train = torch.utils.data.DataLoader(_subset(fast_train_set, images), batch_size, shuffle=True, **loader)
+    fast_test = torch.utils.data.DataLoader(_subset(fast_test_set, test_images), batch_size, **loader)
+
+    def run(kind: str) -> dict:
+        torch.manual_seed(0)
+        net = replace_fc(copy.deepcopy(source), 2)
+        trainer = torch.optim.SGD(fine_tuning_groups(net, lr), lr=lr, weight_decay=0.001)
+        out = io.StringIO()
+        with PeakMemory(device) as memory, contextlib.redirect_stdout(out):
+            start = time.perf_counter()
+            if kind == "d2l":
+                d2l.train_ch13(net, book_train, book_test, loss, trainer, epochs, devices=[device])
+            else:
+                train_ch13(net, fast_train, fast_test, loss, trainer, epochs, [device], plot=False, fast=True)
+            if cuda:
+                torch.cuda.synchronize()
+            seconds = time.perf_counter() - start
+        test_acc = float(re.findall(r"test acc ([\d.]+)", out.getvalue())[-1])
+        return {"images_per_sec": images * epochs / seconds, "peak_mb": memory.peak / 2**20, "test_acc": test_acc}
+
+    results: dict[str, list[dict]] = {"d2l": [], "fast": []}
+    for r in range(repeats):
+        for kind in results:
+            results[kind].append(run(kind))
+            last = results[kind][-1]
+            print(f"run {r + 1}/{repeats} {kind:4}: {last['images_per_sec']:7.1f} images/s, "
+                  f"peak {last['peak_mb']:7.0f} MB, test acc {last['test_acc']:.3f}", flush=True)  # fmt: skip
+    return {"world": world.name, "device": device, "bf16": native_bf16(device), "cache_seconds": cache_seconds,
+            "results": results}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    gpu = torch.cuda.is_available()
+    parser.add_argument("--images", type=int, default=2000 if gpu else 192, help="training images per epoch")
+    parser.add_argument("--test-images", type=int, default=800 if gpu else 64)
+    parser.add_argument("--epochs", type=int, default=5 if gpu else 1)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=128 if gpu else 32)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    args = parser.parse_args(argv)
+    if args.images // args.batch_size < 5:
+        parser.error("d2l.train_ch13 needs at least 5 batches per epoch: raise --images or lower --batch-size")
+    cpu = platform.processor() or platform.machine()
+    setup = f"{args.images} training images x {args.epochs} epoch(s), batch {args.batch_size}, 224 px"
+    print(f"torch {torch.__version__}, {os.cpu_count()} CPU threads ({cpu}); {setup}; {args.repeats} repeats")
+    out = bench(args.images, args.test_images, args.epochs, args.repeats, args.batch_size, args.lr)
+    print(f"device {out['device']}, world {out['world']}, bf16 autocast {'on' if out['bf16'] else 'off'}; "
+          f"decode-once cache built in {out['cache_seconds']:.1f} s (not counted)")  # fmt: skip
+    print(f"{'path':6} {'images/s':>9} {'peak MB':>8} {'test acc (min-max)':>20}")
+    medians = {}
+    for kind, runs in out["results"].items():
+        medians[kind] = statistics.median(r["images_per_sec"] for r in runs)
+        accs = [r["test_acc"] for r in runs]
+        peak = statistics.median(r["peak_mb"] for r in runs)
+        spread = f"{statistics.median(accs):8.3f} ({min(accs):.3f}-{max(accs):.3f})"
+        print(f"{kind:6} {medians[kind]:9.1f} {peak:8.0f} {spread}")
+    print(f"ratio fast/d2l images/s: {medians['fast'] / medians['d2l']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
