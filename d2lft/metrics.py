@@ -39,6 +39,8 @@ def evaluate_accuracy(net: nn.Module, data_iter: Iterable, device: torch.device 
     with torch.no_grad():
         for X, y in data_iter:
             X, y = X.to(device), y.to(device)
+            if X.ndim == 4 and next(net.parameters()).is_contiguous(memory_format=torch.channels_last):
+                X = X.contiguous(memory_format=torch.channels_last)  # match a channels_last model
             metric.add(accuracy(net(X), y), y.numel())
     return metric[0] / metric[1]
 
