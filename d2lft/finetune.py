@@ -48,3 +48,70 @@ def train_fine_tuning(
     loss = nn.CrossEntropyLoss(reduction="none")
     trainer = torch.optim.SGD(fine_tuning_groups(net, learning_rate, param_group), lr=learning_rate, weight_decay=0.001)
     return train_ch13(net, train_iter, test_iter, loss, trainer, num_epochs, devices, plot=plot)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Fine-tune (or train from scratch) with the book's recipe; under `torchrun`, on every process with DDP."""
+    import argparse
+    import os
+
+    import torchvision
+
+    from .checkpoint import save_checkpoint
+    from .data import hotdog_augs, hotdog_splits
+    from .devices import try_gpu
+    from .models import load_pretrained
+    from .worlds import hotdog_dir
+
+    parser = argparse.ArgumentParser(prog="python -m d2lft.finetune", description=main.__doc__)
+    parser.add_argument("--lr", type=float, default=None, help="base learning rate (default: 5e-5, scratch 5e-4)")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=None, help="global batch (default: the world's)")
+    parser.add_argument("--scratch", action="store_true", help="random weights, one learning rate for all layers")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save", default=None, help="write the trained state dict here (atomically)")
+    args = parser.parse_args(argv)
+    world_data = get_world()
+    lr = args.lr or (5e-4 if args.scratch else 5e-5)
+    batch_size = args.batch_size or world_data.batch_size
+    distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if distributed:
+        import torch.distributed as dist
+
+        from .distributed import setup_distributed, train_ddp
+
+        rank, _, device = setup_distributed()
+        if rank == 0:  # download or build the data and weights once, before the others read them
+            hotdog_dir(world_data)
+            load_pretrained("resnet18", world_data)
+        dist.barrier()
+    else:
+        rank, device = 0, try_gpu()
+    if rank == 0:
+        print(world_data)
+    torch.manual_seed(args.seed)
+    if args.scratch:
+        net = torchvision.models.resnet18()
+        net.fc = nn.Linear(net.fc.in_features, 2)
+    else:
+        net = replace_fc(load_pretrained("resnet18", world_data)[0], 2)
+    net.to(device)
+    if distributed:
+        train_set, test_set = hotdog_splits(
+            hotdog_dir(world_data), *hotdog_augs(world_data.crop_size, world_data.resize_size)
+        )
+        trainer = torch.optim.SGD(fine_tuning_groups(net, lr, not args.scratch), lr=lr, weight_decay=0.001)
+        train_ddp(
+            net, train_set, test_set, nn.CrossEntropyLoss(reduction="none"), trainer, args.epochs, batch_size, args.seed
+        )
+    else:
+        train_fine_tuning(net, lr, batch_size, args.epochs, not args.scratch, world_data, [device], plot=False)
+    if args.save and rank == 0:
+        print("saved", save_checkpoint(net, args.save))
+    if distributed:
+        dist.destroy_process_group()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
