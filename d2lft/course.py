@@ -20,6 +20,7 @@ from .worlds import get_world
 
 SUMMARY = re.compile(r"^loss (?P<loss>[\d.]+), train acc (?P<train_acc>[\d.]+), test acc (?P<test_acc>[\d.]+)$")
 SPEED = re.compile(r"^(?P<speed>[\d.]+) examples/sec")
+ASSIGNED = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*=\s*d2lft\.train_(?:fine_tuning|ch13)\(", re.MULTILINE)
 
 
 def course_notebooks(root: Path = REPO_ROOT / "notebooks") -> list[Path]:
@@ -28,8 +29,13 @@ def course_notebooks(root: Path = REPO_ROOT / "notebooks") -> list[Path]:
 
 
 def training_runs(nb, notebook: str) -> list[dict]:
-    """The training runs a notebook printed (the book's two summary lines), named by their section heading."""
-    runs, section = [], notebook
+    """The training runs a notebook printed (the book's two summary lines), each with a unique name.
+
+    A run is named by its section heading and the variable its history is assigned to, if any
+    (`ft_history = d2lft.train_fine_tuning(...)` in "Fine-tuning" -> "Fine-tuning: ft_history");
+    repeated names are numbered.
+    """
+    runs, section, seen = [], notebook, {}
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             headings = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("##")]
@@ -38,11 +44,18 @@ def training_runs(nb, notebook: str) -> list[dict]:
         text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
         found = [m.groupdict() for m in map(SUMMARY.match, text.splitlines()) if m]
         speeds = [m["speed"] for m in map(SPEED.match, text.splitlines()) if m]
+        target = ASSIGNED.search(cell.source)
+        base = f"{section}: {target['name']}" if target else section
         for k, run in enumerate(found):
-            name = section if len(found) == 1 else f"{section} ({k + 1})"
+            seen[base] = seen.get(base, 0) + 1
             runs.append(
-                {"notebook": notebook, "run": name, **run, "examples_per_sec": speeds[k] if k < len(speeds) else ""}
+                {"notebook": notebook, "run": base, **run, "examples_per_sec": speeds[k] if k < len(speeds) else ""}
             )
+    counts = {}
+    for run in runs:  # number the names that occur more than once
+        if seen[run["run"]] > 1:
+            counts[run["run"]] = counts.get(run["run"], 0) + 1
+            run["run"] = f"{run['run']} ({counts[run['run']]})"
     return runs
 
 

@@ -11,6 +11,8 @@ import torch
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from .metrics import collect_logits
+
 
 def set_parameter_requires_grad(model: nn.Module, feature_extracting: bool) -> None:
     """Freeze every parameter of `model` when feature extracting (replace the head afterwards)."""
@@ -94,11 +96,5 @@ def extract_features(
     backbone: nn.Module, data_iter, device: torch.device | None = None
 ) -> torch.utils.data.TensorDataset:
     """Run a (frozen) backbone once over `data_iter` in eval mode; return its features and labels."""
-    backbone.eval()
-    device = device or next(backbone.parameters()).device
-    features, labels = [], []
-    with torch.no_grad():
-        for X, y in data_iter:
-            features.append(backbone(X.to(device)).flatten(1).cpu())
-            labels.append(y)
-    return torch.utils.data.TensorDataset(torch.cat(features), torch.cat(labels))
+    features, labels = collect_logits(backbone, data_iter, device)
+    return torch.utils.data.TensorDataset(features.flatten(1), labels)

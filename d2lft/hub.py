@@ -51,13 +51,15 @@ class UnsafeArchiveError(RuntimeError):
     """An archive holds a member that would be written outside its folder."""
 
 
-def sha1sum(path: str | os.PathLike) -> str:
-    """Return the hex SHA-1 of a file, read in chunks."""
-    digest = hashlib.sha1()
+def file_hash(path: str | os.PathLike, algorithm: str = "sha1") -> str:
+    """Return the hex digest of a file (SHA-1 by default, as in DATA_HUB)."""
     with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, algorithm).hexdigest()
+
+
+def sha1sum(path: str | os.PathLike) -> str:
+    """Return the hex SHA-1 of a file (the book's checksum)."""
+    return file_hash(path, "sha1")
 
 
 def _hub_entry(name: str) -> tuple[str, str]:

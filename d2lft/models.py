@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 import urllib.error
 from pathlib import Path
@@ -27,7 +26,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import synth
+from .checkpoint import save_checkpoint
 from .data import hotdog_augs
+from .hub import file_hash
 from .paths import data_dir
 from .train import evaluate_accuracy
 from .worlds import World, get_world
@@ -46,15 +47,6 @@ def weights_cache_path(url: str) -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
 
 
-def sha256sum(path: str | os.PathLike) -> str:
-    """Return the hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def verify_weights_file(path: str | os.PathLike, expected: str | None = None) -> None:
     """Check a weights file against `expected` (a SHA-256 or its prefix), else the prefix in its name."""
     path = Path(path)
@@ -63,7 +55,7 @@ def verify_weights_file(path: str | os.PathLike, expected: str | None = None) ->
         if not match:
             raise ValueError(f"{path.name} carries no SHA-256 prefix in its name (like resnet18-f37072fd.pth)")
         expected = match.group(1)
-    actual = sha256sum(path)
+    actual = file_hash(path, "sha256")
     if not actual.startswith(expected):
         raise WeightsError(
             f"The weights file {path} is corrupt or was changed: its SHA-256 starts with {actual[: len(expected)]}, "
@@ -194,15 +186,10 @@ def build_mini_source(arch: str = "resnet18") -> dict:
     val_acc = evaluate_accuracy(net, val_iter)
     folder = _mini_source_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{arch}.", suffix=".part")
-    os.close(fd)
-    try:
-        torch.save(net.state_dict(), tmp)
-        digest = sha256sum(tmp)
-        name = f"{arch}-{digest[:8]}.pth"
-        os.replace(tmp, folder / name)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    staged = save_checkpoint(net, folder / f".{arch}.staged.pth")
+    digest = file_hash(staged, "sha256")
+    name = f"{arch}-{digest[:8]}.pth"  # torch.hub's naming: the hash prefix travels with the file
+    os.replace(staged, folder / name)
     meta = {
         "recipe": _recipe_key(arch),
         "file": name,

@@ -79,11 +79,16 @@ def test_notebook_01_runs_in_jupyterlab_in_a_real_browser(lab):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
-            page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
+            # Ready means: the notebook's own cells are on the page (not the placeholder shown while it
+            # loads) and the status bar reports the kernel idle ("Python 3 (ipykernel) | Idle").
             page.wait_for_function(
-                "() => [...document.querySelectorAll('.jp-Notebook-ExecutionIndicator, .jp-KernelStatus')]"
-                ".some(e => /idle/i.test(e.getAttribute('data-status') || e.textContent || ''))",
-                timeout=90_000,
+                f"() => document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell').length === {code_cells}",
+                timeout=180_000,
+            )
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.jp-StatusBar-TextItem')]"
+                ".some(e => /\\|\\s*Idle/.test(e.textContent))",
+                timeout=180_000,
             )
             page.screenshot(path=str(SHOTS / "lab_01_opened.png"))
             page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()

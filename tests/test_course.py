@@ -9,7 +9,7 @@ from d2lft import course
 
 def _notebook() -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
-    run = nbformat.v4.new_code_cell("train()")
+    run = nbformat.v4.new_code_cell("h = d2lft.train_fine_tuning(net, 5e-5)")
     run.outputs = [
         nbformat.v4.new_output(
             "stream",
@@ -33,7 +33,7 @@ def _notebook() -> nbformat.NotebookNode:
 def test_training_runs_are_named_by_their_section():
     runs = course.training_runs(_notebook(), "03_x.ipynb")
     assert [(r["run"], r["test_acc"], r["examples_per_sec"]) for r in runs] == [
-        ("Fine-tuning", "0.825", "196.5"), ("A sweep (1)", "0.5", "9.0"), ("A sweep (2)", "0.7", "8.0")
+        ("Fine-tuning: h", "0.825", "196.5"), ("A sweep (1)", "0.5", "9.0"), ("A sweep (2)", "0.7", "8.0")
     ]  # fmt: skip
 
 
@@ -41,7 +41,7 @@ def test_the_summary_is_written_as_table_csv_and_plot(tmp_path):
     runs = course.training_runs(_notebook(), "03_x.ipynb")
     course.write_summary(tmp_path, "mini", runs, [{"notebook": "03_x.ipynb", "seconds": 70.0, "status": "ok"}])
     table = (tmp_path / "results.md").read_text()
-    assert "| 03_x.ipynb | Fine-tuning | 0.473 | 0.773 | 0.825 | 196.5 |" in table and "Total: 1.2 minutes." in table
+    assert "| 03_x.ipynb | Fine-tuning: h | 0.473 | 0.773 | 0.825 | 196.5 |" in table and "Total: 1.2 minutes." in table
     assert (tmp_path / "results.csv").read_text().count("\n") == 4
     assert (tmp_path / "results.png").stat().st_size > 5000
 
