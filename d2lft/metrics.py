@@ -33,16 +33,8 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
 
 def evaluate_accuracy(net: nn.Module, data_iter: Iterable, device: torch.device | None = None) -> float:
     """Return the accuracy of `net` on `data_iter`, in eval mode, on `device` (default: the net's)."""
-    net.eval()
-    device = device or next(net.parameters()).device
-    metric = Accumulator(2)
-    with torch.no_grad():
-        for X, y in data_iter:
-            X, y = X.to(device), y.to(device)
-            if X.ndim == 4 and next(net.parameters()).is_contiguous(memory_format=torch.channels_last):
-                X = X.contiguous(memory_format=torch.channels_last)  # match a channels_last model
-            metric.add(accuracy(net(X), y), y.numel())
-    return metric[0] / metric[1]
+    outputs, labels = collect_logits(net, data_iter, device)
+    return accuracy(outputs, labels) / labels.numel()
 
 
 def collect_logits(
@@ -51,10 +43,14 @@ def collect_logits(
     """Return (outputs, true labels) of `net` over `data_iter`, in eval mode, on the CPU."""
     net.eval()
     device = device or next(net.parameters()).device
+    channels_last = next(net.parameters()).is_contiguous(memory_format=torch.channels_last)
     outputs, labels = [], []
     with torch.no_grad():
         for X, y in data_iter:
-            outputs.append(net(X.to(device)).cpu())
+            X = X.to(device)
+            if channels_last and X.ndim == 4:
+                X = X.contiguous(memory_format=torch.channels_last)  # match a channels_last model
+            outputs.append(net(X).float().cpu())
             labels.append(y)
     return torch.cat(outputs), torch.cat(labels)
 
