@@ -5,7 +5,7 @@ Names follow Dive into Deep Learning where the book has one (`train_ch13`, `show
 Importing the package has no side effects: no seeding, no plotting settings, no network.
 """
 
-from .cache import DecodedImageFolder, cached_augs, decode_resized
+from .cache import DecodedImageFolder, DecodedLoader, augment_batch, decode_resized, load_data_hotdog_cached
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import (
     IMAGENET_MEAN,
@@ -18,6 +18,7 @@ from .data import (
     image_folder,
     load_data_hotdog,
     load_image,
+    loader_options,
     normalize,
     to_rgb,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "DATA_HUB",
     "DATA_URL",
     "DecodedImageFolder",
+    "DecodedLoader",
     "DownloadError",
     "History",
     "IMAGENET_MEAN",
@@ -69,7 +71,7 @@ __all__ = [
     "WeightsError",
     "World",
     "accuracy",
-    "cached_augs",
+    "augment_batch",
     "collect_logits",
     "confusion_matrix",
     "count_parameters",
@@ -90,8 +92,10 @@ __all__ = [
     "keep_frozen_bn_in_eval",
     "load_checkpoint",
     "load_data_hotdog",
+    "load_data_hotdog_cached",
     "load_image",
     "load_pretrained",
+    "loader_options",
     "make_mini_hotdog",
     "normalize",
     "param_groups_by_prefix",

@@ -1,27 +1,37 @@
-"""A decode-once image cache: every file decoded and resized once into uint8 tensors kept in memory.
+"""A decode-once image cache, kept in memory (and on the GPU when there is one), augmented a batch at a time.
 
 Reading a JPEG, decoding it and resizing it costs more than the network on a GPU, and a good share
 of each step on a CPU. `DecodedImageFolder` does it once per file (shorter side resized to
-`short_side`, aspect ratio kept) and then augments each sample from memory with tensor transforms
-(`cached_augs`). The cache is keyed by the files' paths, sizes and modification times, so changing
-a file builds it again. Random crops are cut from the resized image rather than the original,
-which is the one difference from the book's PIL pipeline.
+`short_side`, aspect ratio kept, as the book's `Resize(256)`), and `DecodedLoader` serves batches
+from those uint8 tensors on any device: the book's augmentations, cut and resized there, batch by
+batch (`augment_batch`). The cache is keyed by the files' paths, sizes and modification times, so
+changing a file builds it again. Random crops are cut from the resized image rather than the
+original, which is the one difference from the book's PIL pipeline.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import os
+from collections import OrderedDict
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 from PIL import Image
-from torchvision.transforms import v2
+from torch.nn import functional as F
+from torchvision import transforms
+from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
-from .data import IMAGENET_MEAN, IMAGENET_STD, load_image
+from .data import IMAGENET_MEAN, IMAGENET_STD, hotdog_splits, load_image
+from .worlds import World, get_world, hotdog_dir
 
-_DECODED: dict[str, list[torch.Tensor]] = {}  # fingerprint -> decoded images, shared by every dataset in the process
+# (fingerprint, device) -> decoded images, shared by every dataset in the process. Four entries hold
+# a train and a test split both in CPU memory and on one GPU; older ones are dropped first.
+_DECODED: OrderedDict[tuple[str, str], list[torch.Tensor]] = OrderedDict()
+_KEEP = 4
 
 
 def decode_resized(path: str | os.PathLike, short_side: int) -> torch.Tensor:
@@ -43,18 +53,33 @@ def files_fingerprint(paths: list[str], short_side: int) -> str:
     return digest.hexdigest()
 
 
+def _decoded(fingerprint: str, paths: list[str], short_side: int, device: torch.device) -> list[torch.Tensor]:
+    """The images of `paths` decoded at `short_side`, on `device`: from the cache, or decoded (or copied) now."""
+    key = (fingerprint, str(device))
+    if key not in _DECODED:
+        if device.type == "cpu":
+            images = [decode_resized(p, short_side) for p in tqdm(paths, desc="decoding once", leave=False)]
+        else:  # copied from the CPU cache, decoded first if need be
+            images = [image.to(device) for image in _decoded(fingerprint, paths, short_side, torch.device("cpu"))]
+        _DECODED[key] = images
+        while len(_DECODED) > _KEEP:
+            _DECODED.popitem(last=False)
+    _DECODED.move_to_end(key)
+    return _DECODED[key]
+
+
 class DecodedImageFolder(torch.utils.data.Dataset):
     """An `ImageFolder`'s samples decoded once (shorter side `short_side`), transformed from memory."""
 
     def __init__(self, folder, short_side: int, transform=None):
         self.samples, self.classes, self.targets = list(folder.samples), folder.classes, list(folder.targets)
-        self.transform = transform
+        self.short_side, self.transform = short_side, transform
         self.fingerprint = files_fingerprint([path for path, _ in self.samples], short_side)
-        if self.fingerprint not in _DECODED:
-            _DECODED.clear()  # keep one cache in memory: the folders in use now
-            images = [decode_resized(p, short_side) for p, _ in tqdm(self.samples, desc="decoding once", leave=False)]
-            _DECODED[self.fingerprint] = images
-        self.images = _DECODED[self.fingerprint]
+        self.images = self.images_on(torch.device("cpu"))
+
+    def images_on(self, device: torch.device) -> list[torch.Tensor]:
+        """The decoded uint8 images on `device`, copied there once and kept for the next caller."""
+        return _decoded(self.fingerprint, [path for path, _ in self.samples], self.short_side, torch.device(device))
 
     def __len__(self) -> int:
         return len(self.images)
@@ -64,9 +89,77 @@ class DecodedImageFolder(torch.utils.data.Dataset):
         return (self.transform(image) if self.transform else image), self.targets[i]
 
 
-def cached_augs(crop_size: int) -> tuple[v2.Compose, v2.Compose]:
-    """The book's (train, test) augmentations as tensor transforms for `DecodedImageFolder` samples."""
-    to_float = [v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
-    train = v2.Compose([v2.RandomResizedCrop(crop_size, antialias=True), v2.RandomHorizontalFlip(), *to_float])
-    test = v2.Compose([v2.CenterCrop(crop_size), *to_float])
-    return train, test
+def augment_batch(
+    images: Sequence[torch.Tensor],
+    crop_size: int,
+    train: bool,
+    scale: tuple[float, float] = (0.08, 1.0),
+    ratio: tuple[float, float] = (3 / 4, 4 / 3),
+) -> torch.Tensor:
+    """The book's augmentations for a batch of uint8 (3, H, W) images on one device; a normalised float batch.
+
+    `train`: RandomResizedCrop (boxes drawn by torchvision's own `get_params`, from the global RNG)
+    and RandomHorizontalFlip; else CenterCrop. Then ToTensor's scaling and `normalize`. For a batch of
+    one, the random draws are those of the book's per-image pipeline, in the same order.
+    """
+    if train:
+        crops = []
+        for image in images:
+            top, left, height, width = transforms.RandomResizedCrop.get_params(image, list(scale), list(ratio))
+            crop = image[None, :, top : top + height, left : left + width].float()
+            crops.append(
+                F.interpolate(crop, (crop_size, crop_size), mode="bilinear", align_corners=False, antialias=True)
+            )
+        x = torch.cat(crops)
+        flip = (torch.rand(len(images)) < 0.5).to(x.device, non_blocking=True)
+        x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+    else:
+        x = torch.stack([TF.center_crop(image, [crop_size, crop_size]) for image in images]).float()
+    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
+    return (x / 255 - mean) / std
+
+
+class DecodedLoader:
+    """Batches (X, y) from a `DecodedImageFolder`, with the images kept on `device` and augmented there.
+
+    Stands in for a `DataLoader` in `train_ch13`: `len()` is the number of batches, and `train=True`
+    shuffles (from the global RNG) and augments as the book's `train_augs`; else in order, centre
+    crops as `test_augs`. `indices` picks a subset of the folder.
+    """
+
+    def __init__(
+        self,
+        folder: DecodedImageFolder,
+        batch_size: int,
+        crop_size: int,
+        train: bool,
+        device: torch.device | str = "cpu",
+        indices: Sequence[int] | None = None,
+    ):
+        self.device = torch.device(device)
+        self.images = folder.images_on(self.device)
+        self.targets = torch.tensor(folder.targets, device=self.device)
+        self.indices = torch.arange(len(self.images)) if indices is None else torch.as_tensor(indices)
+        self.batch_size, self.crop_size, self.train = batch_size, crop_size, train
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.indices) / self.batch_size)
+
+    def __iter__(self):
+        order = self.indices[torch.randperm(len(self.indices))] if self.train else self.indices
+        for batch in order.split(self.batch_size):
+            X = augment_batch([self.images[i] for i in batch.tolist()], self.crop_size, self.train)
+            yield X, self.targets[batch.to(self.device, non_blocking=True)]
+
+
+def load_data_hotdog_cached(
+    batch_size: int, world: World | None = None, device: torch.device | str = "cpu"
+) -> tuple[DecodedLoader, DecodedLoader]:
+    """`load_data_hotdog`'s (train_iter, test_iter), served from the decode-once cache on `device`."""
+    world = world or get_world()
+    train, test = (DecodedImageFolder(split, world.resize_size) for split in hotdog_splits(hotdog_dir(world)))
+    return (
+        DecodedLoader(train, batch_size, world.crop_size, True, device),
+        DecodedLoader(test, batch_size, world.crop_size, False, device),
+    )

@@ -13,6 +13,7 @@ import torchvision
 from PIL import Image
 from torchvision import transforms
 
+from .devices import try_gpu
 from .worlds import CLASSES, World, get_world, hotdog_dir
 
 log = logging.getLogger("d2lft")
@@ -148,13 +149,28 @@ def load_data_hotdog(
     world: World | None = None,
     train_augs=None,
     test_augs=None,
-    num_workers: int = 0,
+    num_workers: int | None = None,
     skip_bad: bool = False,
 ) -> tuple[torch.utils.data.DataLoader, torch.utils.data.DataLoader]:
-    """Return (train_iter, test_iter) over the world's hotdog dataset, with the book's augmentations."""
+    """Return (train_iter, test_iter) over the world's hotdog dataset, with the book's augmentations.
+
+    `num_workers=None` picks `loader_options(try_gpu())`: worker processes and pinned memory on a GPU.
+    """
     world = world or get_world()
     default_train, default_test = hotdog_augs(world.crop_size, world.resize_size)
     train, test = hotdog_splits(hotdog_dir(world), train_augs or default_train, test_augs or default_test, skip_bad)
-    train_iter = torch.utils.data.DataLoader(train, batch_size, shuffle=True, num_workers=num_workers)
-    test_iter = torch.utils.data.DataLoader(test, batch_size, num_workers=num_workers)
+    options = loader_options(try_gpu()) if num_workers is None else {"num_workers": num_workers}
+    train_iter = torch.utils.data.DataLoader(train, batch_size, shuffle=True, **options)
+    test_iter = torch.utils.data.DataLoader(test, batch_size, **options)
     return train_iter, test_iter
+
+
+def loader_options(device: torch.device) -> dict:
+    """DataLoader settings for training on `device`.
+
+    On a GPU, worker processes decode and augment while it computes, into pinned memory (so that
+    `.to(device, non_blocking=True)` overlaps the copy); on a CPU, none: its cores are busy training.
+    """
+    if device.type != "cuda":
+        return {"num_workers": 0}
+    return {"num_workers": min(8, os.cpu_count() or 1), "pin_memory": True}

@@ -40,7 +40,7 @@ def evaluate_accuracy(net: nn.Module, data_iter: Iterable, device: torch.device 
 def collect_logits(
     net: nn.Module, data_iter: Iterable, device: torch.device | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return (outputs, true labels) of `net` over `data_iter`, in eval mode, on the CPU."""
+    """Return (outputs, true labels) of `net` over `data_iter`, in eval mode, on the CPU (copied there once)."""
     net.eval()
     device = device or next(net.parameters()).device
     channels_last = next(net.parameters()).is_contiguous(memory_format=torch.channels_last)
@@ -50,9 +50,9 @@ def collect_logits(
             X = X.to(device)
             if channels_last and X.ndim == 4:
                 X = X.contiguous(memory_format=torch.channels_last)  # match a channels_last model
-            outputs.append(net(X).float().cpu())
-            labels.append(y)
-    return torch.cat(outputs), torch.cat(labels)
+            outputs.append(net(X).float())
+            labels.append(y.to(device))
+    return torch.cat(outputs).cpu(), torch.cat(labels).cpu()
 
 
 def predict(

@@ -161,8 +161,9 @@ def train_ch13(
                 history.train_acc.append(metric[1] / metric[3])
                 history.test_acc.append(test_acc)
                 history.train_seconds.append(metric[4])
-                if animator:
-                    animator.add(epoch + 1, (None, None, test_acc))
+                if animator:  # the fast path adds its training curves once per epoch, with the test accuracy
+                    train_point = (history.train_loss[-1], history.train_acc[-1]) if fast else (None, None)
+                    animator.add(epoch + 1, (*train_point, test_acc))
     except KeyboardInterrupt:  # stopped by hand (Jupyter's stop button): keep what is done
         done = len(history.test_acc)
         print(

@@ -1,15 +1,20 @@
-"""The decode-once cache: decoded once, the same pixels as the PIL path, rebuilt when files change."""
+"""The decode-once cache: decoded once, the same pixels and random draws as the book's pipeline, rebuilt when
+files change, served in batches on any device."""
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
+import pytest
 import torch
+import torchvision
 from conftest import make_image_folder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from torchvision import transforms
 
 import d2lft
 from d2lft import cache
@@ -38,16 +43,66 @@ def test_changed_files_are_decoded_again(tmp_path):
     assert after[0][0][1].float().mean() > 200  # the new green image
 
 
-def test_the_cached_test_pipeline_matches_the_pil_pipeline(tmp_path):
-    root = make_image_folder(tmp_path / "test", {"hotdog": 2, "not-hotdog": 2}, size=(90, 60))
+def test_the_cached_test_batches_match_the_pil_pipeline(tmp_path):
+    root = make_image_folder(tmp_path / "test", {"hotdog": 2, "not-hotdog": 3}, size=(90, 60))
     _, pil_test = d2lft.hotdog_augs(64, 73)
-    _, tensor_test = d2lft.cached_augs(64)
-    decoded = d2lft.DecodedImageFolder(d2lft.image_folder(root), 73, tensor_test)
     pil = d2lft.image_folder(root, pil_test)
+    loader = d2lft.DecodedLoader(d2lft.DecodedImageFolder(d2lft.image_folder(root), 73), 2, 64, train=False)
+    assert len(loader) == 3
+    batches = list(loader)
+    X, y = torch.cat([X for X, _ in batches]), torch.cat([y for _, y in batches])
+    assert X.shape == (5, 3, 64, 64) and y.tolist() == pil.targets  # in order, as a test DataLoader
     for i in range(len(pil)):
-        a, b = decoded[i][0], pil[i][0]
-        assert a.shape == b.shape == (3, 64, 64)
-        assert (a - b).abs().mean() < 0.02  # uint8 rounding of the resized image only
+        assert (X[i] - pil[i][0]).abs().mean() < 0.02  # uint8 rounding of the resized image only
+
+
+def test_a_batch_of_one_draws_and_cuts_as_the_books_train_augs(tmp_path):
+    image = d2lft.decode_resized(make_image_folder(tmp_path, {"x": 1}, size=(97, 61)) / "x" / "0.jpg", 73)
+    book = transforms.Compose(
+        [transforms.RandomResizedCrop(64), transforms.RandomHorizontalFlip(), d2lft.normalize]
+    )  # the book's train_augs after ToTensor, on the same decoded pixels
+    flips = set()
+    for seed in range(8):
+        torch.manual_seed(seed)
+        ours = d2lft.augment_batch([image], 64, train=True)[0]
+        torch.manual_seed(seed)
+        theirs = book(image.float() / 255)
+        assert ours.shape == (3, 64, 64) and torch.allclose(ours, theirs, atol=1e-4)
+        torch.manual_seed(seed)
+        transforms.RandomResizedCrop.get_params(image, [0.08, 1.0], [3 / 4, 4 / 3])
+        flips.add(bool(torch.rand(1) < 0.5))
+    assert flips == {True, False}  # both branches of the flip were compared
+
+
+def test_train_batches_shuffle_every_epoch_and_cover_each_image_once(tmp_path):
+    root = make_image_folder(tmp_path / "train", {"hotdog": 6, "not-hotdog": 5}, size=(50, 40))
+    folder = d2lft.DecodedImageFolder(d2lft.image_folder(root), 24)
+    loader = d2lft.DecodedLoader(folder, 4, 16, train=True)
+    torch.manual_seed(0)
+    epochs = [list(loader) for _ in range(2)]
+    assert len(loader) == 3 and [len(y) for _, y in epochs[0]] == [4, 4, 3]
+    orders = [torch.cat([y for _, y in batches]) for batches in epochs]
+    assert all(sorted(order.tolist()) == sorted(folder.targets) for order in orders)
+    X = torch.cat([X for X, _ in epochs[0]])
+    assert X.shape == (11, 3, 16, 16) and X.dtype == torch.float32 and torch.isfinite(X).all()
+    assert not torch.equal(X, torch.cat([X for X, _ in epochs[1]]))  # new crops (and order) every epoch
+    subset = d2lft.DecodedLoader(folder, 4, 16, train=False, indices=[0, 10])
+    assert [y.tolist() for _, y in subset] == [[0, 1]]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_batches_on_the_gpu_match_the_cpu(tmp_path):
+    root = make_image_folder(tmp_path / "train", {"hotdog": 5, "not-hotdog": 5}, size=(80, 50))
+    folder = d2lft.DecodedImageFolder(d2lft.image_folder(root), 40)
+    for train in (True, False):
+        cpu, gpu = (d2lft.DecodedLoader(folder, 4, 32, train, device) for device in ("cpu", "cuda"))
+        torch.manual_seed(0)
+        on_cpu = list(cpu)
+        torch.manual_seed(0)
+        on_gpu = list(gpu)
+        for (a, ya), (b, yb) in zip(on_cpu, on_gpu, strict=True):
+            assert b.device.type == "cuda" and torch.equal(ya, yb.cpu())
+            assert torch.allclose(a, b.cpu(), atol=1e-3)
 
 
 @settings(max_examples=40, deadline=None)
@@ -67,6 +122,22 @@ def test_any_image_decodes_to_the_short_side_and_augments_to_the_crop(
     ratio, decoded_ratio = width / height, image.shape[2] / image.shape[1]
     assert abs(np.log(decoded_ratio / ratio)) < 0.1 or min(width, height) < 10  # aspect ratio kept
     crop = min(short_side, 64)
-    for augs in d2lft.cached_augs(crop):
-        x = augs(image)
-        assert x.shape == (3, crop, crop) and x.dtype == torch.float32 and torch.isfinite(x).all()
+    for train in (True, False):
+        x = d2lft.augment_batch([image, image], crop, train)
+        assert x.shape == (2, 3, crop, crop) and x.dtype == torch.float32 and torch.isfinite(x).all()
+
+
+def test_fine_tuning_on_the_fast_path_reads_the_cache_on_the_device(data_home, monkeypatch):
+    monkeypatch.setattr(d2lft.worlds, "MINI_COUNTS", {"train": 4, "test": 2})  # read when the world is made
+    world = d2lft.get_world("mini")
+    train_iter, test_iter = d2lft.load_data_hotdog_cached(3, world, "cpu")
+    assert (len(train_iter), len(test_iter)) == (3, 2)
+    X, y = next(iter(train_iter))
+    assert X.shape == (3, 3, world.crop_size, world.crop_size) and y.dtype == torch.int64
+    torch.manual_seed(0)
+    net = d2lft.replace_fc(torchvision.models.resnet18(), 2)
+    history = d2lft.train_fine_tuning(
+        net, 5e-5, 4, 2, world=world, devices=[torch.device("cpu")], plot=False, fast=True
+    )
+    assert len(history.test_acc) == 2 and all(math.isfinite(v) for v in history.train_loss)
+    assert net.conv1.weight.is_contiguous(memory_format=torch.channels_last)  # it went through the fast path

@@ -195,3 +195,9 @@ def test_resize_keeps_the_aspect_ratio_and_the_short_side(width, height):
     assert min(resized.size) == 73
     long_side, ratio = max(resized.size), max(width, height) / min(width, height)
     assert abs(long_side - 73 * ratio) < 1  # the long side follows the ratio, to a pixel
+
+
+def test_loader_options_use_workers_and_pinned_memory_only_for_a_gpu():
+    assert d2lft.loader_options(torch.device("cpu")) == {"num_workers": 0}
+    gpu = d2lft.loader_options(torch.device("cuda", 0))
+    assert gpu["pin_memory"] is True and 1 <= gpu["num_workers"] <= 8

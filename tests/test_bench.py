@@ -1,0 +1,24 @@
+"""`make bench` end to end, at a tiny size: both paths run on the same data and the ratio line is printed."""
+
+from __future__ import annotations
+
+import re
+
+import d2lft.bench
+
+
+def test_bench_runs_both_paths_and_ends_with_the_ratio_line(capsys, monkeypatch):
+    monkeypatch.setenv("D2LFT_WORLD", "mini")
+    assert d2lft.bench.main(["--images", "10", "--test-images", "4", "--batch-size", "2", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    rows = {kind: re.search(rf"^{kind} +([\d.]+) +(\d+) +([\d.]+) ", out, re.M) for kind in ("d2l", "fast")}
+    assert all(rows.values()), out
+    assert all(float(row[1]) > 0 and int(row[2]) > 0 and 0 <= float(row[3]) <= 1 for row in rows.values())
+    ratio = float(re.search(r"ratio fast/d2l images/s: ([\d.]+)\n\Z", out)[1])
+    assert abs(ratio - float(rows["fast"][1]) / float(rows["d2l"][1])) < 0.02
+
+
+def test_a_small_dataset_is_cycled_to_the_requested_size():
+    targets = [0] * 3 + [1] * 4
+    assert d2lft.bench._subset(targets, 4) == [0, 1, 3, 4]  # the first ones of each class
+    assert d2lft.bench._subset(targets, 10) == [0, 0, 1, 1, 2, 3, 3, 4, 5, 6]  # class 0's three, used again
