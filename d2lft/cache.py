@@ -11,6 +11,7 @@ original, which is the one difference from the book's PIL pipeline.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -115,9 +116,14 @@ def augment_batch(
         x = torch.where(flip[:, None, None, None], x.flip(-1), x)
     else:
         x = torch.stack([TF.center_crop(image, [crop_size, crop_size]) for image in images]).float()
-    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
+    mean, std = _mean_std(x.device)
     return (x / 255 - mean) / std
+
+
+@functools.cache
+def _mean_std(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """`normalize`'s constants on `device`, copied there once (a copy to a GPU waits for it)."""
+    return tuple(torch.tensor(v, device=device).view(1, 3, 1, 1) for v in (IMAGENET_MEAN, IMAGENET_STD))
 
 
 class DecodedLoader:
