@@ -144,6 +144,8 @@ class DecodedLoader:
         indices: Sequence[int] | None = None,
     ):
         self.device = torch.device(device)
+        if self.device.type == "cuda" and self.device.index is None:  # "cuda" and "cuda:0": one copy, not two
+            self.device = torch.device("cuda", torch.cuda.current_device())
         self.images = folder.images_on(self.device)
         self.targets = torch.tensor(folder.targets, device=self.device)
         self.indices = torch.arange(len(self.images)) if indices is None else torch.as_tensor(indices)
