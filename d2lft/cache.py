@@ -11,7 +11,6 @@ original, which is the one difference from the book's PIL pipeline.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import math
 import os
@@ -26,7 +25,7 @@ from torchvision import transforms
 from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
-from .data import IMAGENET_MEAN, IMAGENET_STD, hotdog_splits, load_image
+from .data import hotdog_splits, imagenet_stats, load_image
 from .worlds import World, get_world, hotdog_dir
 
 # (fingerprint, device) -> decoded images, shared by every dataset in the process. Four entries hold
@@ -75,12 +74,13 @@ class DecodedImageFolder(torch.utils.data.Dataset):
     def __init__(self, folder, short_side: int, transform=None):
         self.samples, self.classes, self.targets = list(folder.samples), folder.classes, list(folder.targets)
         self.short_side, self.transform = short_side, transform
-        self.fingerprint = files_fingerprint([path for path, _ in self.samples], short_side)
+        self.paths = [path for path, _ in self.samples]
+        self.fingerprint = files_fingerprint(self.paths, short_side)
         self.images = self.images_on(torch.device("cpu"))
 
     def images_on(self, device: torch.device) -> list[torch.Tensor]:
         """The decoded uint8 images on `device`, copied there once and kept for the next caller."""
-        return _decoded(self.fingerprint, [path for path, _ in self.samples], self.short_side, torch.device(device))
+        return _decoded(self.fingerprint, self.paths, self.short_side, torch.device(device))
 
     def __len__(self) -> int:
         return len(self.images)
@@ -116,14 +116,8 @@ def augment_batch(
         x = torch.where(flip[:, None, None, None], x.flip(-1), x)
     else:
         x = torch.stack([TF.center_crop(image, [crop_size, crop_size]) for image in images]).float()
-    mean, std = _mean_std(x.device)
+    mean, std = imagenet_stats(x.device)
     return (x / 255 - mean) / std
-
-
-@functools.cache
-def _mean_std(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """`normalize`'s constants on `device`, copied there once (a copy to a GPU waits for it)."""
-    return tuple(torch.tensor(v, device=device).view(1, 3, 1, 1) for v in (IMAGENET_MEAN, IMAGENET_STD))
 
 
 class DecodedLoader:

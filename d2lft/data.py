@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import warnings
@@ -44,10 +45,17 @@ def hotdog_augs(crop_size: int = 224, resize_size: int = 256) -> tuple[transform
     return train_augs, test_augs
 
 
+@functools.cache
+def imagenet_stats(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """`normalize`'s mean and std as (3, 1, 1) tensors on `device`, copied there once (a copy to a GPU waits)."""
+    return torch.tensor(IMAGENET_MEAN, device=device).view(3, 1, 1), torch.tensor(IMAGENET_STD, device=device).view(
+        3, 1, 1
+    )
+
+
 def denormalize(x: torch.Tensor) -> torch.Tensor:
     """Undo `normalize` on a (..., 3, H, W) tensor, clamped to [0, 1] for display."""
-    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, device=x.device).view(3, 1, 1)
+    mean, std = imagenet_stats(x.device)
     return (x * std + mean).clamp(0, 1)
 
 
