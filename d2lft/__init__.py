@@ -48,7 +48,7 @@ from .models import WeightsError, load_pretrained, verify_weights_file, weights_
 from .paths import REPO_ROOT, data_dir
 from .plot import Animator, plot_confusion_matrix, plot_histories, show_images
 from .train import History, train_batch_ch13, train_ch13
-from .worlds import CLASSES, WORLDS, World, get_world, hotdog_dir, make_mini_hotdog
+from .worlds import CLASSES, WORLDS, World, course_seed, get_world, hotdog_dir, make_mini_hotdog
 
 __all__ = [
     "Accumulator",
@@ -75,6 +75,7 @@ __all__ = [
     "collect_logits",
     "confusion_matrix",
     "count_parameters",
+    "course_seed",
     "data_dir",
     "decode_resized",
     "denormalize",

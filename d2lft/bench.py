@@ -32,7 +32,7 @@ from .data import hotdog_augs, hotdog_splits
 from .devices import try_gpu
 from .finetune import fine_tuning_groups, replace_fc
 from .models import load_pretrained
-from .train import native_bf16, train_ch13
+from .train import resolve_precision, train_ch13
 from .worlds import get_world, hotdog_dir
 
 
@@ -73,10 +73,13 @@ def _subset(targets: list[int], n: int) -> list[int]:
     return sorted(ids[k % len(ids)] for ids in per_class for k in range(n // len(per_class)))
 
 
-def bench(images: int, test_images: int, epochs: int, repeats: int, batch_size: int, lr: float) -> dict:
+def bench(
+    images: int, test_images: int, epochs: int, repeats: int, batch_size: int, lr: float, precision: str | None = None
+) -> dict:
     from d2l import torch as d2l
 
     world, device = get_world(), try_gpu()
+    precision = resolve_precision(device, precision)
     crop, resize = 224, 256  # the book's sizes, in every world
     root = hotdog_dir(world)
     source, _ = load_pretrained("resnet18", world)
@@ -107,7 +110,18 @@ def bench(images: int, test_images: int, epochs: int, repeats: int, batch_size: 
                     warnings.filterwarnings("ignore", category=UserWarning, module=r"d2l\.")
                     d2l.train_ch13(net, book_train, book_test, loss, trainer, epochs, devices=[device])
             else:
-                train_ch13(net, fast_train, fast_test, loss, trainer, epochs, [device], plot=False, fast=True)
+                train_ch13(
+                    net,
+                    fast_train,
+                    fast_test,
+                    loss,
+                    trainer,
+                    epochs,
+                    [device],
+                    plot=False,
+                    fast=True,
+                    precision=precision,
+                )
             if cuda:
                 torch.cuda.synchronize()
             seconds = time.perf_counter() - start
@@ -126,7 +140,7 @@ def bench(images: int, test_images: int, epochs: int, repeats: int, batch_size: 
             last = results[kind][-1]
             print(f"run {r + 1}/{repeats} {kind:4}: {last['images_per_sec']:7.1f} images/s, {last['seconds']:6.1f} s, "
                   f"peak {last['peak_mb']:7.0f} MB, test acc {last['test_acc']:.3f}", flush=True)  # fmt: skip
-    return {"world": world.name, "device": device, "bf16": native_bf16(device), "cache_seconds": cache_seconds,
+    return {"world": world.name, "device": device, "precision": precision, "cache_seconds": cache_seconds,
             "results": results}  # fmt: skip
 
 
@@ -139,14 +153,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default=None,
+        help="the fast path's precision (default: bf16 on CUDA GPUs, else fp32)",
+    )
     args = parser.parse_args(argv)
     if args.images // args.batch_size < 5:
         parser.error("d2l.train_ch13 needs at least 5 batches per epoch: raise --images or lower --batch-size")
     cpu = platform.processor() or platform.machine()
     setup = f"{args.images} training images x {args.epochs} epoch(s), batch {args.batch_size}, 224 px"
     print(f"torch {torch.__version__}, {os.cpu_count()} CPU threads ({cpu}); {setup}; {args.repeats} repeats")
-    out = bench(args.images, args.test_images, args.epochs, args.repeats, args.batch_size, args.lr)
-    print(f"device {out['device']}, world {out['world']}, bf16 autocast {'on' if out['bf16'] else 'off'}; "
+    out = bench(args.images, args.test_images, args.epochs, args.repeats, args.batch_size, args.lr, args.precision)
+    print(f"device {out['device']}, world {out['world']}, fast path in {out['precision']}; "
           f"decode-once cache built in {out['cache_seconds']:.1f} s (not counted)")  # fmt: skip
     print(f"{'path':6} {'images/s':>9} {'s/run':>7} {'peak MB':>8} {'test acc (min-max)':>20}")
     medians = {}

@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
 from torch import nn
 
 
-def save_checkpoint(model: nn.Module, path: str | os.PathLike) -> Path:
-    """Save `model.state_dict()` to `path` atomically: a crash mid-write never leaves a broken file there."""
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator:
+    """Write to a hidden temporary file beside `path`, renamed onto `path` only when the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
     try:
-        torch.save(model.state_dict(), tmp)
+        with os.fdopen(fd, mode) as f:
+            yield f
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
-    return path
+
+
+def save_checkpoint(model: nn.Module, path: str | os.PathLike) -> Path:
+    """Save `model.state_dict()` to `path` atomically: a crash mid-write never leaves a broken file there."""
+    with atomic_write(path, "wb") as f:
+        torch.save(model.state_dict(), f)
+    return Path(path)
 
 
 def load_checkpoint(model: nn.Module, path: str | os.PathLike) -> nn.Module:

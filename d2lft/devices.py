@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import platform
+from pathlib import Path
+
 import torch
 
 
@@ -20,3 +24,15 @@ def try_all_gpus() -> list[torch.device]:
     """Return every CUDA GPU, else `[mps]`, else `[cpu]`: never an empty list."""
     gpus = [torch.device(f"cuda:{i}") for i in range(torch.cuda.device_count())]
     return gpus or [try_gpu()]
+
+
+def describe_cpu() -> str:
+    """This CPU in one line: its model, cores, and the vector flags that change numbers and speed."""
+    try:
+        info = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "?")
+    flags = set(next((line.split(":", 1)[1].split() for line in info if line.startswith("flags")), []))
+    vector = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags] or ["no AVX2"]
+    return f"{model}, {os.cpu_count()} cores, {' '.join(vector)}"

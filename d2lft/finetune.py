@@ -44,11 +44,13 @@ def train_fine_tuning(
     devices=None,
     plot: bool = True,
     fast: bool = False,
+    precision: str | None = None,
 ) -> History:
     """The book's recipe: SGD, weight decay 1e-3, summed loss; with `param_group`, `fc` learns 10x faster.
 
     `fast=True`: the same recipe on `train_ch13`'s fast path, with batches augmented from the
-    decode-once cache on the first device (`load_data_hotdog_cached`).
+    decode-once cache on the first device (`load_data_hotdog_cached`), in `precision`
+    (see `d2lft.train.resolve_precision`: fp32 on CPUs unless you ask for "bf16").
     """
     world = world or get_world()
     batch_size = batch_size or world.batch_size
@@ -59,7 +61,9 @@ def train_fine_tuning(
         train_iter, test_iter = load_data_hotdog(batch_size, world)
     loss = nn.CrossEntropyLoss(reduction="none")
     trainer = torch.optim.SGD(fine_tuning_groups(net, learning_rate, param_group), lr=learning_rate, weight_decay=0.001)
-    return train_ch13(net, train_iter, test_iter, loss, trainer, num_epochs, devices, plot=plot, fast=fast)
+    return train_ch13(
+        net, train_iter, test_iter, loss, trainer, num_epochs, devices, plot=plot, fast=fast, precision=precision
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,12 +86,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scratch", action="store_true", help="random weights, one learning rate for all layers")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fast", action="store_true", help="train_ch13's fast path and the decode-once cache")
+    parser.add_argument(
+        "--precision",
+        choices=("fp32", "bf16"),
+        default=None,
+        help="with --fast: bf16 autocast or fp32 (default: bf16 on CUDA GPUs, else fp32)",
+    )
     parser.add_argument("--save", default=None, help="write the trained state dict here (atomically)")
     args = parser.parse_args(argv)
     world_data = get_world()
     lr = args.lr or (5e-4 if args.scratch else 5e-5)
     batch_size = args.batch_size or world_data.batch_size
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
+    if args.precision and not args.fast:
+        parser.error("--precision applies to the fast path: add --fast")
     if distributed and args.fast:
         parser.error("--fast runs in one process; under torchrun, DDP trains with the book's loop")
     if distributed:
@@ -121,7 +133,16 @@ def main(argv: list[str] | None = None) -> int:
         )
     else:
         train_fine_tuning(
-            net, lr, batch_size, args.epochs, not args.scratch, world_data, [device], plot=False, fast=args.fast
+            net,
+            lr,
+            batch_size,
+            args.epochs,
+            not args.scratch,
+            world_data,
+            [device],
+            plot=False,
+            fast=args.fast,
+            precision=args.precision,
         )
     if args.save and rank == 0:
         print("saved", save_checkpoint(net, args.save))

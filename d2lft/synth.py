@@ -19,6 +19,9 @@ from PIL import Image, ImageDraw, ImageFilter
 
 Color = tuple[int, int, int]
 
+# Raise it when a change to the drawing code changes the images: generated data is then rebuilt.
+DRAWING_VERSION = 1
+
 _TABLES: tuple[Color, ...] = (
     (150, 105, 70),
     (205, 175, 135),
@@ -276,8 +279,3 @@ def image_rng(namespace: str, label: str, index: int) -> np.random.Generator:
     """A generator seeded from (namespace, label, index): the same image every run, distinct sets never overlap."""
     seed = int.from_bytes(hashlib.sha256(f"{namespace}/{label}/{index}".encode()).digest()[:8], "little")
     return np.random.default_rng(seed)
-
-
-def recipe_fingerprint() -> str:
-    """A short hash of this module's source: generated data is rebuilt when the drawing code changes."""
-    return hashlib.sha256(open(__file__, "rb").read()).hexdigest()[:16]

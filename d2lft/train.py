@@ -9,10 +9,10 @@ per epoch, returns the per-epoch history, and stops with a clear message when th
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 from torch import nn
@@ -48,6 +48,7 @@ class History:
     train_seconds: list[float] = field(default_factory=list)  # time spent in training steps, per epoch
     examples_per_sec: float = float("nan")
     devices: str = ""
+    precision: str = "fp32"  # the fast path's (`resolve_precision`); the book's loop is always fp32
 
     def summary(self) -> str:
         """The book's first summary line for the last epoch."""
@@ -78,17 +79,22 @@ def _train_epoch(model, train_iter, loss, trainer, devices, metric, bar, animato
             animator.add(epoch + (i + 1) / num_batches, (metric[0] / metric[2], metric[1] / metric[3], None))
 
 
-def native_bf16(device: torch.device) -> bool:
-    """True where bfloat16 runs natively: CUDA GPUs that support it, CPUs with AVX512-BF16 or AMX."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    if device.type == "cpu":
-        try:
-            flags = Path("/proc/cpuinfo").read_text()
-        except OSError:
-            return False
-        return "avx512_bf16" in flags or "amx_bf16" in flags
-    return False
+PRECISIONS = ("fp32", "bf16")
+
+
+def resolve_precision(device: torch.device, precision: str | None = None) -> str:
+    """The fast path's precision: `precision` if given, else `$D2LFT_PRECISION`, else the device's default.
+
+    The default is `"bf16"` (bfloat16 autocast) on CUDA GPUs that support it and `"fp32"` everywhere
+    else, CPUs included: most CPUs have no native bfloat16, and where one has (AVX512-BF16, AMX), bf16
+    is a different numeric path that a reader should choose knowingly (`precision="bf16"`).
+    """
+    precision = precision or os.environ.get("D2LFT_PRECISION", "").strip().lower() or None
+    if precision is None:
+        return "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
+    if precision not in PRECISIONS:
+        raise ValueError(f"Unknown precision {precision!r}: use one of {PRECISIONS} (argument or D2LFT_PRECISION).")
+    return precision
 
 
 def _train_epoch_fast(model, train_iter, loss, trainer, device, dtype, metric, bar, epoch: int) -> None:
@@ -127,12 +133,14 @@ def train_ch13(
     devices: Sequence[torch.device] | None = None,
     plot: bool = True,
     fast: bool = False,
+    precision: str | None = None,
 ) -> History:
     """Train `net` as the book's `train_ch13` does, on CPU, one GPU or several; return the History.
 
-    `fast=True` changes how, not what: bfloat16 autocast where it runs natively (`native_bf16`),
-    channels_last memory, and no host synchronisation inside an epoch (the loss is still checked,
-    once per epoch). Its examples/sec counts the whole epoch, data loading included.
+    `fast=True` changes how, not what: channels_last memory, no host synchronisation inside an epoch
+    (the loss is still checked, once per epoch), and the `precision` of `resolve_precision` (bf16
+    autocast by default only on CUDA GPUs). Its examples/sec counts the whole epoch, data loading
+    included, and its last line names the precision it used.
     """
     devices = list(devices) if devices else try_all_gpus()
     num_batches = len(train_iter)
@@ -140,7 +148,11 @@ def train_ch13(
     animator = Animator("epoch", ["train loss", "train acc", "test acc"], xlim=(1, num_epochs)) if plot else None
     model = nn.DataParallel(net, device_ids=devices).to(devices[0]) if len(devices) > 1 else net.to(devices[0])
     history, seconds = History(devices=str(devices)), 0.0
-    dtype = torch.bfloat16 if fast and native_bf16(devices[0]) else None
+    if precision is not None and not fast:
+        raise ValueError("precision applies to the fast path only: call train_ch13(..., fast=True, precision=...)")
+    precision = resolve_precision(devices[0], precision) if fast else "fp32"
+    dtype = torch.bfloat16 if precision == "bf16" else None
+    history.precision = precision
     if fast:
         model = model.to(memory_format=torch.channels_last)
     # One bar, reset every epoch; updated by hand, since wrapping the DataLoader changes its shuffling.
@@ -173,5 +185,5 @@ def train_ch13(
         return history
     history.examples_per_sec = metric[2] * num_epochs / seconds
     print(history.summary())
-    print(f"{history.examples_per_sec:.1f} examples/sec on {history.devices}")
+    print(f"{history.examples_per_sec:.1f} examples/sec on {history.devices}" + (f", {precision}" if fast else ""))
     return history

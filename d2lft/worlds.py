@@ -97,6 +97,15 @@ def get_world(name: str | None = None) -> World:
     return World(name, reason, crop, resize, dict(counts), batch_size)
 
 
+def course_seed() -> int:
+    """The notebooks' random seed: `$D2LFT_SEED` if set (to re-check a lesson with other draws), else 0."""
+    value = os.environ.get("D2LFT_SEED", "0").strip() or "0"
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"D2LFT_SEED must be an integer, not {value!r}: unset it or set e.g. D2LFT_SEED=1.") from None
+
+
 def hotdog_dir(world: World | None = None) -> Path:
     """Return the world's dataset folder, laid out as `{train,test}/{hotdog,not-hotdog}/`."""
     world = world or get_world()
@@ -108,7 +117,7 @@ def hotdog_dir(world: World | None = None) -> Path:
 def make_mini_hotdog(folder: str | os.PathLike, counts: dict[str, int] | None = None) -> Path:
     """Generate (once) the mini world's hotdog dataset into `folder`; return `folder`."""
     folder, counts = Path(folder), counts or MINI_COUNTS
-    stamp = f"{synth.recipe_fingerprint()} {sorted(counts.items())}\n"
+    stamp = f"drawing version {synth.DRAWING_VERSION}, {sorted(counts.items())}\n"
     marker = folder / _COMPLETE_MARKER
     if marker.exists() and marker.read_text() == stamp:
         return folder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 import numpy as np
 import pytest
@@ -93,6 +94,16 @@ def test_mini_source_model_is_built_once_verified_and_rebuilt_when_the_recipe_ch
     d2lft.load_pretrained("resnet18", world)
     assert len(list(tiny_recipe.glob("resnet18-*.pth"))) == 1
     assert not weights.exists() or weights.read_bytes()[-10:] != b"0123456789"
+
+
+def test_the_shipped_mini_source_loads_as_it_was_built(data_home, monkeypatch):
+    monkeypatch.setattr(models, "build_mini_source", lambda *args, **kwargs: pytest.fail("rebuilt, not loaded"))
+    net, categories = d2lft.load_pretrained("resnet18", d2lft.get_world("mini"))
+    meta = json.loads((models.SHIPPED_MINI_SOURCE / "resnet18.json").read_text())
+    assert meta["recipe"] == models._recipe("resnet18") and meta["dtype"] == "float16"
+    assert categories == meta["categories"] == models.mini_source_categories()
+    assert net.conv1.weight.dtype == torch.float32 and not (data_home / "mini-source").exists()
+    assert meta["val_acc"] > 0.5  # 12 classes: chance is 0.083
 
 
 def test_mini_world_pretrains_only_resnet18(data_home):

@@ -102,6 +102,26 @@ def test_the_fast_path_learns_the_same_task_and_checks_the_loss_once_per_epoch()
                          torch.optim.SGD(net.parameters(), lr=1e6), 3, plot=False, fast=True)  # fmt: skip
 
 
-def test_native_bf16_is_false_without_hardware_support():
-    assert d2lft.train.native_bf16(torch.device("meta")) is False
-    assert isinstance(d2lft.train.native_bf16(torch.device("cpu")), bool)
+def test_the_fast_paths_precision_is_an_explicit_choice(monkeypatch):
+    cpu = torch.device("cpu")
+    monkeypatch.delenv("D2LFT_PRECISION", raising=False)
+    assert d2lft.train.resolve_precision(cpu) == "fp32"  # whatever the CPU: bf16 only when asked for
+    assert d2lft.train.resolve_precision(cpu, "bf16") == "bf16"
+    monkeypatch.setenv("D2LFT_PRECISION", "BF16")
+    assert d2lft.train.resolve_precision(cpu) == "bf16" and d2lft.train.resolve_precision(cpu, "fp32") == "fp32"
+    with pytest.raises(ValueError, match="fp16.*fp32"):
+        d2lft.train.resolve_precision(cpu, "fp16")
+
+
+def test_the_fast_path_says_which_precision_it_trained_in(capsys, monkeypatch):
+    monkeypatch.delenv("D2LFT_PRECISION", raising=False)
+    train_iter, test_iter = _toy_loaders()
+    net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+    for precision in ("fp32", "bf16"):
+        trainer = torch.optim.SGD(net.parameters(), lr=0.01)
+        h = d2lft.train_ch13(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), trainer, 1,
+                             [torch.device("cpu")], plot=False, fast=True, precision=precision)  # fmt: skip
+        assert h.precision == precision and capsys.readouterr().out.rstrip().endswith(f", {precision}")
+    with pytest.raises(ValueError, match="fast path only"):
+        d2lft.train_ch13(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), trainer, 1,
+                         [torch.device("cpu")], plot=False, precision="bf16")  # fmt: skip

@@ -85,3 +85,13 @@ def test_mini_train_and_test_images_differ(tmp_path):
     train = {p.read_bytes() for p in (folder / "train").rglob("*.jpg")}
     test = {p.read_bytes() for p in (folder / "test").rglob("*.jpg")}
     assert not train & test
+
+
+def test_the_course_seed_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv("D2LFT_SEED", raising=False)
+    assert d2lft.course_seed() == 0
+    monkeypatch.setenv("D2LFT_SEED", "3")
+    assert d2lft.course_seed() == 3
+    monkeypatch.setenv("D2LFT_SEED", "three")
+    with pytest.raises(ValueError, match="D2LFT_SEED must be an integer"):
+        d2lft.course_seed()
