@@ -10,9 +10,10 @@ smallest came from, so the next change can be checked against it: `make spread` 
 
 Numeric paths are environment settings that change the floating-point results:
 `default` (this machine as it is), `avx2` (ATen and oneDNN capped to AVX2, the fast path in fp32:
-a CPU without AVX-512, like most students' laptops) and `scalar` (ATen without vector kernels,
-oneDNN capped to SSE4.1, one thread). On a CPU that has no AVX-512, `default` and `avx2` are the same
-path, which the table's header shows (the capability torch reports under each).
+a CPU without AVX-512, like most students' laptops) and `no-fma` (ATen without its vector kernels,
+oneDNN's convolutions capped to AVX, which has no fused multiply-add: every product is rounded
+before it is added, as on an older laptop). On a CPU that has no AVX-512, `default` and `avx2` are
+the same path, which the table's header shows (the capability torch reports under each).
 """
 
 from __future__ import annotations
@@ -31,12 +32,7 @@ from .paths import REPO_ROOT
 PATHS: dict[str, dict[str, str]] = {
     "default": {},
     "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "D2LFT_PRECISION": "fp32"},
-    "scalar": {
-        "ATEN_CPU_CAPABILITY": "default",
-        "ONEDNN_MAX_CPU_ISA": "SSE41",
-        "D2LFT_PRECISION": "fp32",
-        "OMP_NUM_THREADS": "1",
-    },
+    "no-fma": {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "AVX", "D2LFT_PRECISION": "fp32"},
 }
 
 # Runs first in every kernel: records the numeric path, then replaces each `assert` by a recording.
@@ -81,8 +77,10 @@ get_ipython().ast_transformers.append(_AssertsToClaims())
 """
 
 
-def run_notebook(path: Path, seed: int, numeric_path: str, claims_file: Path, timeout: int = 1800) -> dict:
-    """Execute one notebook with its asserts recorded; return how long it took and any cell error."""
+def run_notebook(
+    path: Path, seed: int, numeric_path: str, claims_file: Path, timeout: int = 1800, keep: Path | None = None
+) -> dict:
+    """Execute one notebook with its asserts recorded (and saved executed into `keep`, if given)."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -107,6 +105,10 @@ def run_notebook(path: Path, seed: int, numeric_path: str, claims_file: Path, ti
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+    if keep is not None:
+        out = keep / numeric_path / f"seed{seed}" / name
+        out.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, out)
     errors = [
         f"{o.get('ename')}: {o.get('evalue', '')[:200]}"
         for c in nb.cells
@@ -172,9 +174,10 @@ def summarise(claims: list[dict], runs: list[dict], header: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--paths", nargs="+", choices=list(PATHS), default=["default", "scalar"])
+    parser.add_argument("--paths", nargs="+", choices=list(PATHS), default=["default", "no-fma"])
     parser.add_argument("--notebooks", nargs="*", default=None, help="names or parts of names (default: all)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "spread")
+    parser.add_argument("--keep", type=Path, default=None, help="save every executed notebook under this folder")
     parser.add_argument("--summarise-only", action="store_true", help="rewrite the table from the raw records")
     args = parser.parse_args(argv)
     claims_file, runs_file = args.out.with_suffix(".jsonl"), args.out.with_suffix(".runs.jsonl")
@@ -199,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         for numeric_path in args.paths:
             for seed in args.seeds:
                 for path in notebooks:
-                    run = run_notebook(path, seed, numeric_path, claims_file)
+                    run = run_notebook(path, seed, numeric_path, claims_file, keep=args.keep)
                     print(f"{run['notebook']:55} seed {seed} {numeric_path:8} {run['seconds']:7.1f} s"
                           + (f"  ERRORS: {run['errors']}" if run["errors"] else ""), flush=True)  # fmt: skip
                     with runs_file.open("a") as f:

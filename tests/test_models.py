@@ -104,6 +104,8 @@ def test_the_shipped_mini_source_loads_as_it_was_built(data_home, monkeypatch):
     assert categories == meta["categories"] == models.mini_source_categories()
     assert net.conv1.weight.dtype == torch.float32 and not (data_home / "mini-source").exists()
     assert meta["val_acc"] > 0.5  # 12 classes: chance is 0.083
+    world = d2lft.get_world("mini")
+    assert (meta["recipe"]["crop_size"], meta["recipe"]["resize_size"]) == (world.crop_size, world.resize_size)
 
 
 def test_mini_world_pretrains_only_resnet18(data_home):
