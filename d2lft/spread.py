@@ -119,8 +119,22 @@ def run_notebook(
     return {**context, "seconds": round(time.perf_counter() - start, 1), "errors": errors}
 
 
-def summarise(claims: list[dict], runs: list[dict], header: str) -> str:
-    """The markdown table of every claim's spread over the recorded runs."""
+def current_claims(path: Path) -> set[str]:
+    """The asserts a notebook holds now, written as the recorder writes them (`ast.unparse`)."""
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    found = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            found |= {ast.unparse(n.test) for n in ast.walk(ast.parse(cell.source)) if isinstance(n, ast.Assert)}
+    return found
+
+
+def summarise(claims: list[dict], runs: list[dict], header: str, retired: list[dict] | None = None) -> str:
+    """The markdown table of every claim's spread over the recorded runs (and the claims since removed)."""
     lines = [header, ""]
     caps = sorted({(r["path"], r.get("capability", "?"), r.get("threads", "?")) for r in claims})
     lines.append("| numeric path | settings | torch's CPU capability | threads |")
@@ -168,6 +182,13 @@ def summarise(claims: list[dict], runs: list[dict], header: str) -> str:
             failed = [r for r in records if not r["held"]]
             row += ["", "", "", "", f"failed: seed {failed[0]['seed']}, {failed[0]['path']}" if failed else ""]
         lines.append("| " + " | ".join(row) + " |")
+    if retired:
+        lines += ["", "Recorded, but no longer in the notebooks (changed or removed after these runs):", ""]
+        gone: dict[tuple, list[dict]] = {}
+        for r in retired:
+            gone.setdefault((r["notebook"], r["claim"]), []).append(r)
+        for (nb, claim), records in gone.items():
+            lines.append(f"- {nb}: `{claim}` held {sum(r['held'] for r in records)}/{len(records)}")
     return "\n".join(lines) + "\n"
 
 
@@ -208,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
                     with runs_file.open("a") as f:
                         f.write(json.dumps(run) + "\n")
     claims = [json.loads(line) for line in claims_file.read_text().splitlines() if line]
+    now = {str(p.relative_to(REPO_ROOT / "notebooks")): current_claims(p) for p in course_notebooks()}
+    retired = [c for c in claims if c["claim"] not in now.get(c["notebook"], set())]
+    claims = [c for c in claims if c["claim"] in now.get(c["notebook"], set())]
     runs = [json.loads(line) for line in runs_file.read_text().splitlines() if line]
     import torch
 
@@ -216,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Made by `make spread` (`python -m d2lft.spread`) on {describe_cpu()}; torch {torch.__version__}; "
         f"mini world; seeds {sorted({r['seed'] for r in runs})}."
     )
-    table = summarise(claims, runs, header)
+    table = summarise(claims, runs, header, retired)
     args.out.with_suffix(".md").write_text(table)
     failed = [c for c in claims if not c["held"]]
     print(f"{len(claims)} claim checks, {len(failed)} failed; table in {args.out.with_suffix('.md')}")

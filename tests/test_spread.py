@@ -35,3 +35,12 @@ def test_asserts_are_recorded_with_their_margins_and_the_run_goes_on(tmp_path):
     table = spread.summarise(claims, [run], "# header")
     assert "| claims.ipynb | `x <= 0.75` | 0/1 | -1.05 |" in table
     assert "| claims.ipynb | `None is None` | 2/2 |" in table
+
+
+def test_the_current_claims_are_read_from_the_notebook_as_the_recorder_writes_them(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1\nassert x>0 , 'm'\nfor k in []:\n    assert (k)  is None")]
+    nbformat.write(nb, tmp_path / "n.ipynb")
+    assert spread.current_claims(tmp_path / "n.ipynb") == {"x > 0", "k is None"}
+    retired = [{"notebook": "n.ipynb", "claim": "x > 1", "held": False}]
+    assert "- n.ipynb: `x > 1` held 0/1" in spread.summarise([], [], "# h", retired)
