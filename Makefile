@@ -1,24 +1,32 @@
 # The course's two entry points: `make lab` and `make test`. Both set up .venv from nothing and
-# skip reinstalling while .venv is newer than the requirements.
+# skip reinstalling while .venv is newer than the requirements. `make lab` installs what a student
+# needs (requirements.txt); `make test` adds the developers' tools (requirements-dev.txt, d2l).
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+LAB_STAMP := $(VENV)/.installed-lab
+STAMP  := $(VENV)/.installed-dev
 PYTHON ?= python3
 # Extra arguments for JupyterLab, e.g. make lab LAB_ARGS="--no-browser --port 8890"
 LAB_ARGS ?=
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup browser lab test test-unit test-notebooks test-portable spread notebooks course bench lint clean
+.PHONY: setup setup-lab browser lab test test-quick test-unit test-notebooks test-portable spread notebooks course \
+	bench lint clean
 
+setup-lab: $(LAB_STAMP)
 setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
+$(LAB_STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
+	touch $(LAB_STAMP)
+
+$(STAMP): $(LAB_STAMP) requirements-dev.txt requirements-nodeps.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
 
 # Debian's Chromium for tests/test_browser.py, installed with the system package manager when missing.
@@ -30,7 +38,7 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null \
 	    || echo "Installing Chromium failed: the browser test will skip."; }
 
-lab: setup
+lab: setup-lab
 	cd notebooks && ../$(VENV)/bin/jupyter lab 01_hotdog_data.ipynb $(ROOT_ARGS) $(LAB_ARGS)
 
 # Tests run offline in the generated mini world; notebooks are compared cell by cell (strict nbval).
@@ -39,6 +47,11 @@ test: setup browser
 
 test-unit: setup browser
 	D2LFT_WORLD=mini $(PY) -m pytest tests
+
+# A developer's loop: the unit tests without the slow ones (browser, JupyterLab, torchrun, benchmark,
+# notebook kernels: marked `slow`).
+test-quick: setup
+	D2LFT_WORLD=mini $(PY) -m pytest tests -m "not slow"
 
 test-notebooks: setup
 	D2LFT_WORLD=mini $(PY) -m pytest notebooks $(NBVAL)
@@ -50,16 +63,16 @@ test-portable: setup
 	D2LFT_WORLD=mini $(PORTABLE) $(PY) -m pytest notebooks $(NBVAL)
 
 # Every notebook assert over seeds x numeric paths: writes docs/spread.md (SPREAD_ARGS="--seeds 0 1").
-spread: setup
+spread: setup-lab
 	$(PY) -m d2lft.spread $(SPREAD_ARGS)
 
 # Re-execute every notebook top to bottom in a fresh kernel and save it with its outputs.
-notebooks: setup
+notebooks: setup-lab
 	D2LFT_WORLD=mini $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=1200 notebooks/[0-9]*.ipynb notebooks/solutions/*.ipynb
 
 # A teacher's reference run in the active world: executed notebooks, HTML pages and a results summary in build/.
-course: setup
+course: setup-lab
 	$(PY) -m d2lft.course
 
 # The book's d2l.train_ch13 against d2lft's fast path, side by side (README: Performance).

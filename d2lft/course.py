@@ -3,13 +3,17 @@
 `python -m d2lft.course` (or `make course`) runs `notebooks/*.ipynb` and then `notebooks/solutions/*.ipynb`
 in fresh kernels, in the active data world, and writes into `build/`: the executed notebooks,
 an HTML page for each, and `results.md`, `results.csv` and `results.png` with every training run's
-numbers (the book's summary lines) and each notebook's time.
+numbers and each notebook's time. The runs are not read back from printed text: every training
+loop reports through `d2lft.metrics.History.report`, which appends each run to the file named by
+`$D2LFT_RUNS` (set here for each notebook's kernel); the runs logged while a cell ran are its runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
+import os
 import re
 import sys
 import time
@@ -18,9 +22,7 @@ from pathlib import Path
 from .paths import REPO_ROOT
 from .worlds import get_world
 
-SUMMARY = re.compile(r"^loss (?P<loss>[\d.]+), train acc (?P<train_acc>[\d.]+), test acc (?P<test_acc>[\d.]+)$")
-SPEED = re.compile(r"^(?P<speed>[\d.]+) examples/sec")
-ASSIGNED = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*=\s*d2lft\.train_(?:fine_tuning|ch13)\(", re.MULTILINE)
+ASSIGNED = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*=\s*d2lft\.train_(?:fine_tuning|ch13|fast)\(", re.MULTILINE)
 
 
 def course_notebooks(root: Path = REPO_ROOT / "notebooks") -> list[Path]:
@@ -28,32 +30,71 @@ def course_notebooks(root: Path = REPO_ROOT / "notebooks") -> list[Path]:
     return sorted(root.glob("[0-9]*.ipynb")) + sorted((root / "solutions").glob("*.ipynb"))
 
 
-def training_runs(nb, notebook: str) -> list[dict]:
-    """The training runs a notebook printed (the book's two summary lines), each with a unique name.
+def read_runs(log: Path) -> list[dict]:
+    """The runs `History.report` logged to `log` (one JSON object a line), oldest first."""
+    return [json.loads(line) for line in log.read_text().splitlines() if line.strip()] if log.exists() else []
 
-    A run is named by its section heading and the variable its history is assigned to, if any
+
+def execute_logging_runs(nb, log: Path, timeout: int, folder: Path) -> tuple[list[dict], str]:
+    """Execute `nb` in `folder` with `$D2LFT_RUNS` set to `log`; return its runs and "ok" or "failed: why".
+
+    Each run carries the index of the cell that logged it (`cell`).
+    """
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.unlink(missing_ok=True)
+    cells: list[int] = []
+
+    def attribute(cell, cell_index: int, **_) -> None:  # the runs logged since the last cell are this cell's
+        cells.extend([cell_index] * (len(read_runs(log)) - len(cells)))
+
+    client = NotebookClient(nb, timeout=timeout, resources={"metadata": {"path": str(folder)}},
+                            on_cell_executed=attribute)  # fmt: skip
+    previous, status = os.environ.get("D2LFT_RUNS"), "ok"
+    os.environ["D2LFT_RUNS"] = str(log)  # the notebook's kernel inherits it
+    try:
+        client.execute()
+    except CellExecutionError as e:
+        status = f"failed: {str(e).strip().splitlines()[-1][:200]}"
+    finally:
+        os.environ.pop("D2LFT_RUNS") if previous is None else os.environ.update(D2LFT_RUNS=previous)
+    return [{**record, "cell": cell} for record, cell in zip(read_runs(log), cells)], status
+
+
+def training_runs(nb, notebook: str, records: list[dict]) -> list[dict]:
+    """Name each logged training run of a notebook by the cell that ran it; return table rows.
+
+    A run is named by its cell's section heading and the variable its history is assigned to, if any
     (`ft_history = d2lft.train_fine_tuning(...)` in "Fine-tuning" -> "Fine-tuning: ft_history");
     repeated names are numbered.
     """
-    runs, section, seen = [], notebook, {}
-    for cell in nb.cells:
+    names, section = {}, notebook
+    for index, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown":
             headings = [line.lstrip("#").strip() for line in cell.source.splitlines() if line.startswith("##")]
             section = headings[-1] if headings else section
-            continue
-        text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
-        found = [m.groupdict() for m in map(SUMMARY.match, text.splitlines()) if m]
-        speeds = [m["speed"] for m in map(SPEED.match, text.splitlines()) if m]
-        target = ASSIGNED.search(cell.source)
-        base = f"{section}: {target['name']}" if target else section
-        for k, run in enumerate(found):
-            seen[base] = seen.get(base, 0) + 1
-            runs.append(
-                {"notebook": notebook, "run": base, **run, "examples_per_sec": speeds[k] if k < len(speeds) else ""}
-            )
+        else:
+            target = ASSIGNED.search(cell.source)
+            names[index] = f"{section}: {target['name']}" if target else section
+    runs = [
+        {
+            "notebook": notebook,
+            "run": names.get(record["cell"], notebook),
+            "loss": f"{record['train_loss'][-1]:.3f}",
+            "train_acc": f"{record['train_acc'][-1]:.3f}",
+            "test_acc": f"{record['test_acc'][-1]:.3f}",
+            "examples_per_sec": "" if record["examples_per_sec"] is None else f"{record['examples_per_sec']:.1f}",
+        }
+        for record in records
+    ]
+    totals = {}
+    for run in runs:
+        totals[run["run"]] = totals.get(run["run"], 0) + 1
     counts = {}
     for run in runs:  # number the names that occur more than once
-        if seen[run["run"]] > 1:
+        if totals[run["run"]] > 1:
             counts[run["run"]] = counts.get(run["run"], 0) + 1
             run["run"] = f"{run['run']} ({counts[run['run']]})"
     return runs
@@ -62,8 +103,6 @@ def training_runs(nb, notebook: str) -> list[dict]:
 def run_course(out: Path = REPO_ROOT / "build", timeout: int = 1800) -> int:
     """Execute every notebook into `out`; write HTML pages and the results summary; return the number of failures."""
     import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
     from nbconvert import HTMLExporter
 
     world = get_world()
@@ -73,12 +112,10 @@ def run_course(out: Path = REPO_ROOT / "build", timeout: int = 1800) -> int:
     for path in course_notebooks():
         name = str(path.relative_to(REPO_ROOT / "notebooks"))
         nb = nbformat.read(path, as_version=4)
+        log = out / "runs" / f"{name.replace('/', '__')}.jsonl"
         start = time.perf_counter()
-        status = "ok"
-        try:
-            NotebookClient(nb, timeout=timeout, resources={"metadata": {"path": str(path.parent)}}).execute()
-        except CellExecutionError as e:
-            status, failures = f"failed: {str(e).strip().splitlines()[-1][:200]}", failures + 1
+        logged, status = execute_logging_runs(nb, log, timeout, path.parent)
+        failures += status != "ok"
         seconds = time.perf_counter() - start
         timings.append({"notebook": name, "seconds": round(seconds, 1), "status": status})
         print(f"{name:55} {seconds:7.1f} s  {status}", flush=True)
@@ -87,7 +124,7 @@ def run_course(out: Path = REPO_ROOT / "build", timeout: int = 1800) -> int:
         nbformat.write(nb, target)
         html, _ = HTMLExporter().from_notebook_node(nb)
         (out / "html" / name.replace("/", "__")).with_suffix(".html").write_text(html, encoding="utf-8")
-        runs += training_runs(nb, name)
+        runs += training_runs(nb, name, logged)
     write_summary(out, world.name, runs, timings)
     return failures
 

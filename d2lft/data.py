@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import warnings
@@ -15,13 +14,21 @@ from PIL import Image
 from torchvision import transforms
 
 from .devices import try_gpu
-from .worlds import CLASSES, World, get_world, hotdog_dir
+from .downloads import download_extract
+from .imagenet import normalize
+from .mini.dataset import make_mini_hotdog
+from .paths import data_dir
+from .worlds import CLASSES, World, get_world
 
 log = logging.getLogger("d2lft")
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-normalize = transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)
+
+def hotdog_dir(world: World | None = None) -> Path:
+    """The world's dataset folder, `{train,test}/{hotdog,not-hotdog}/`, downloaded or generated on first use."""
+    world = world or get_world()
+    if world.name == "hotdog":
+        return download_extract("hotdog")
+    return make_mini_hotdog(data_dir() / "mini-hotdog", world.images_per_class)
 
 
 def hotdog_augs(crop_size: int = 224, resize_size: int = 256) -> tuple[transforms.Compose, transforms.Compose]:
@@ -43,20 +50,6 @@ def hotdog_augs(crop_size: int = 224, resize_size: int = 256) -> tuple[transform
         ]
     )
     return train_augs, test_augs
-
-
-@functools.cache
-def imagenet_stats(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """`normalize`'s mean and std as (3, 1, 1) tensors on `device`, copied there once (a copy to a GPU waits)."""
-    return torch.tensor(IMAGENET_MEAN, device=device).view(3, 1, 1), torch.tensor(IMAGENET_STD, device=device).view(
-        3, 1, 1
-    )
-
-
-def denormalize(x: torch.Tensor) -> torch.Tensor:
-    """Undo `normalize` on a (..., 3, H, W) tensor, clamped to [0, 1] for display."""
-    mean, std = imagenet_stats(x.device)
-    return (x * std + mean).clamp(0, 1)
 
 
 class BadImageError(ValueError):

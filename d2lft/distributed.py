@@ -18,8 +18,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 
-from .metrics import accuracy
-from .train import History
+from .metrics import History, accuracy
 
 
 def global_order_sampler(dataset, seed: int = 0) -> DistributedSampler:
@@ -29,7 +28,7 @@ def global_order_sampler(dataset, seed: int = 0) -> DistributedSampler:
 
 def setup_distributed() -> tuple[int, int, torch.device]:
     """Join the process group `torchrun` describes (NCCL on GPUs, gloo on CPUs); return (rank, world size, device)."""
-    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    rank, world_size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     if torch.cuda.is_available():
         device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
         torch.cuda.set_device(device)
@@ -37,23 +36,24 @@ def setup_distributed() -> tuple[int, int, torch.device]:
     else:
         device = torch.device("cpu")
         dist.init_process_group("gloo")
-    return rank, world, device
+    return rank, world_size, device
 
 
 def train_ddp(
     net: nn.Module, train_set, test_set, loss, trainer, num_epochs: int, global_batch: int, seed: int = 0
 ) -> History:
     """`train_ch13` with DDP in an initialised process group; every process returns the same History."""
-    rank, world = dist.get_rank(), dist.get_world_size()
-    if global_batch % world:
-        raise ValueError(f"the global batch {global_batch} must divide evenly over {world} processes")
+    rank, world_size = dist.get_rank(), dist.get_world_size()
+    if global_batch % world_size:
+        raise ValueError(f"the global batch {global_batch} must divide evenly over {world_size} processes")
     device = next(net.parameters()).device
     model = nn.parallel.DistributedDataParallel(net, device_ids=[device] if device.type == "cuda" else None)
-    sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, shuffle=True, seed=seed, drop_last=False)
-    train_iter = DataLoader(train_set, global_batch // world, sampler=sampler)
-    test_iter = DataLoader(torch.utils.data.Subset(test_set, range(rank, len(test_set), world)), global_batch)
-    history = History(devices=f"{world} processes ({device.type})")
-    seconds = 0.0
+    sampler = DistributedSampler(
+        train_set, num_replicas=world_size, rank=rank, shuffle=True, seed=seed, drop_last=False
+    )
+    train_iter = DataLoader(train_set, global_batch // world_size, sampler=sampler)
+    test_iter = DataLoader(torch.utils.data.Subset(test_set, range(rank, len(test_set), world_size)), global_batch)
+    history = History(devices=f"{world_size} processes ({device.type})")
     for epoch in range(num_epochs):
         sampler.set_epoch(epoch)
         totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, examples
@@ -64,11 +64,10 @@ def train_ddp(
             trainer.zero_grad()
             pred = model(X)
             l = loss(pred, y)
-            (l.sum() * world).backward()  # DDP averages over processes: this makes it the global sum
+            (l.sum() * world_size).backward()  # DDP averages over processes: this makes it the global sum
             trainer.step()
             totals += torch.tensor([l.sum().item(), accuracy(pred, y), y.numel()], dtype=torch.float64, device=device)
         epoch_seconds = time.perf_counter() - start
-        seconds += epoch_seconds
         model.eval()
         test = torch.zeros(2, dtype=torch.float64, device=device)
         with torch.no_grad():
@@ -78,12 +77,10 @@ def train_ddp(
                 )
         dist.all_reduce(totals)
         dist.all_reduce(test)
-        history.train_loss.append((totals[0] / totals[2]).item())
-        history.train_acc.append((totals[1] / totals[2]).item())
-        history.test_acc.append((test[0] / test[1]).item())
-        history.train_seconds.append(epoch_seconds)
-    history.examples_per_sec = len(train_set) * num_epochs / seconds  # all processes together
+        history.add_epoch(totals[0] / totals[2], totals[1] / totals[2], test[0] / test[1], epoch_seconds)
+    examples_per_sec = len(train_set) * num_epochs / sum(history.train_seconds)  # all processes together
     if rank == 0:
-        print(history.summary())
-        print(f"{history.examples_per_sec:.1f} examples/sec on {history.devices}")
+        history.report(examples_per_sec)
+    else:
+        history.examples_per_sec = examples_per_sec
     return history

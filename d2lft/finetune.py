@@ -5,10 +5,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .cache import load_data_hotdog_cached
 from .data import load_data_hotdog
+from .decoded import load_data_hotdog_decoded
 from .devices import try_all_gpus
-from .train import History, train_ch13
+from .fast import PRECISIONS, train_fast
+from .metrics import History
+from .train import train_ch13
 from .worlds import World, get_world
 
 
@@ -48,22 +50,22 @@ def train_fine_tuning(
 ) -> History:
     """The book's recipe: SGD, weight decay 1e-3, summed loss; with `param_group`, `fc` learns 10x faster.
 
-    `fast=True`: the same recipe on `train_ch13`'s fast path, with batches augmented from the
-    decode-once cache on the first device (`load_data_hotdog_cached`), in `precision`
-    (see `d2lft.train.resolve_precision`: fp32 on CPUs unless you ask for "bf16").
+    `fast=True`: the same recipe on the fast path (`d2lft.fast.train_fast`), with batches augmented
+    from images decoded once, on the first device (`load_data_hotdog_decoded`), in `precision`
+    (`d2lft.fast.resolve_precision`: fp32 on CPUs unless you ask for "bf16").
     """
+    if precision is not None and not fast:
+        raise ValueError("precision applies to the fast path only: add fast=True")
     world = world or get_world()
     batch_size = batch_size or world.batch_size
-    if fast:
-        devices = list(devices) if devices else try_all_gpus()
-        train_iter, test_iter = load_data_hotdog_cached(batch_size, world, devices[0])
-    else:
-        train_iter, test_iter = load_data_hotdog(batch_size, world)
     loss = nn.CrossEntropyLoss(reduction="none")
     trainer = torch.optim.SGD(fine_tuning_groups(net, learning_rate, param_group), lr=learning_rate, weight_decay=0.001)
-    return train_ch13(
-        net, train_iter, test_iter, loss, trainer, num_epochs, devices, plot=plot, fast=fast, precision=precision
-    )
+    if not fast:
+        train_iter, test_iter = load_data_hotdog(batch_size, world)
+        return train_ch13(net, train_iter, test_iter, loss, trainer, num_epochs, devices, plot)
+    devices = list(devices) if devices else try_all_gpus()
+    train_iter, test_iter = load_data_hotdog_decoded(batch_size, world, devices[0])
+    return train_fast(net, train_iter, test_iter, loss, trainer, num_epochs, devices, plot, precision)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,10 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     import torchvision
 
     from .checkpoint import save_checkpoint
-    from .data import hotdog_augs, hotdog_splits
+    from .data import hotdog_augs, hotdog_dir, hotdog_splits
     from .devices import try_gpu
     from .models import load_pretrained
-    from .worlds import hotdog_dir
 
     parser = argparse.ArgumentParser(prog="python -m d2lft.finetune", description=main.__doc__)
     parser.add_argument("--lr", type=float, default=None, help="base learning rate (default: 5e-5, scratch 5e-4)")
@@ -88,15 +89,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true", help="train_ch13's fast path and the decode-once cache")
     parser.add_argument(
         "--precision",
-        choices=("fp32", "bf16"),
+        choices=PRECISIONS,
         default=None,
         help="with --fast: bf16 autocast or fp32 (default: bf16 on CUDA GPUs, else fp32)",
     )
     parser.add_argument("--save", default=None, help="write the trained state dict here (atomically)")
     args = parser.parse_args(argv)
-    world_data = get_world()
+    world = get_world()
     lr = args.lr or (5e-4 if args.scratch else 5e-5)
-    batch_size = args.batch_size or world_data.batch_size
+    batch_size = args.batch_size or world.batch_size
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     if args.precision and not args.fast:
         parser.error("--precision applies to the fast path: add --fast")
@@ -109,24 +110,22 @@ def main(argv: list[str] | None = None) -> int:
 
         rank, _, device = setup_distributed()
         if rank == 0:  # download or build the data and weights once, before the others read them
-            hotdog_dir(world_data)
-            load_pretrained("resnet18", world_data)
+            hotdog_dir(world)
+            load_pretrained("resnet18", world)
         dist.barrier()
     else:
         rank, device = 0, try_gpu()
     if rank == 0:
-        print(world_data)
+        print(world)
     torch.manual_seed(args.seed)
     if args.scratch:
         net = torchvision.models.resnet18()
         net.fc = nn.Linear(net.fc.in_features, 2)
     else:
-        net = replace_fc(load_pretrained("resnet18", world_data)[0], 2)
+        net = replace_fc(load_pretrained("resnet18", world)[0], 2)
     net.to(device)
     if distributed:
-        train_set, test_set = hotdog_splits(
-            hotdog_dir(world_data), *hotdog_augs(world_data.crop_size, world_data.resize_size)
-        )
+        train_set, test_set = hotdog_splits(hotdog_dir(world), *hotdog_augs(world.crop_size, world.resize_size))
         trainer = torch.optim.SGD(fine_tuning_groups(net, lr, not args.scratch), lr=lr, weight_decay=0.001)
         train_ddp(
             net, train_set, test_set, nn.CrossEntropyLoss(reduction="none"), trainer, args.epochs, batch_size, args.seed
@@ -138,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             batch_size,
             args.epochs,
             not args.scratch,
-            world_data,
+            world,
             [device],
             plot=False,
             fast=args.fast,

@@ -1,8 +1,13 @@
-"""Measuring a classifier: the book's `accuracy` and `evaluate_accuracy`, predictions, confusion matrices."""
+"""Measuring a classifier: the book's `accuracy` and `evaluate_accuracy`, predictions, confusion
+matrices, and the `History` every training loop of the course records and reports the same way."""
 
 from __future__ import annotations
 
+import json
+import math
+import os
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
@@ -63,7 +68,49 @@ def predict(
     return outputs.argmax(dim=1), labels
 
 
-def confusion_matrix(labels: torch.Tensor, preds: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """Counts with true classes as rows and predicted classes as columns."""
+def confusion_matrix(preds: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Counts with true classes as rows and predicted classes as columns (arguments in `predict`'s order)."""
     index = labels.long() * num_classes + preds.long()
     return torch.bincount(index, minlength=num_classes**2).reshape(num_classes, num_classes)
+
+
+@dataclass
+class History:
+    """Per-epoch metrics of one training run: every loop of the course records and reports through it.
+
+    `report` prints the book's two summary lines and, when `$D2LFT_RUNS` names a file, appends the
+    run there as one JSON line, which is how `d2lft.course` collects every run of a course pass
+    without reading printed text back.
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    train_seconds: list[float] = field(default_factory=list)  # time spent training, per epoch
+    examples_per_sec: float = float("nan")
+    devices: str = ""
+    precision: str | None = None  # the fast path's ("fp32", "bf16"); None: the book's loop, always float32
+
+    def add_epoch(self, train_loss: float, train_acc: float, test_acc: float, seconds: float) -> None:
+        """Record one finished epoch: mean training loss and accuracy, test accuracy, training seconds."""
+        self.train_loss.append(float(train_loss))
+        self.train_acc.append(float(train_acc))
+        self.test_acc.append(float(test_acc))
+        self.train_seconds.append(float(seconds))
+
+    def summary(self) -> str:
+        """The book's first summary line for the last epoch."""
+        return f"loss {self.train_loss[-1]:.3f}, train acc {self.train_acc[-1]:.3f}, test acc {self.test_acc[-1]:.3f}"
+
+    def report(self, examples_per_sec: float) -> None:
+        """Set the throughput, print the book's two summary lines, and log the run to `$D2LFT_RUNS` if set."""
+        self.examples_per_sec = examples_per_sec
+        print(self.summary())
+        print(
+            f"{examples_per_sec:.1f} examples/sec on {self.devices}" + (f", {self.precision}" if self.precision else "")
+        )
+        if log := os.environ.get("D2LFT_RUNS"):
+            record = asdict(self)
+            record["examples_per_sec"] = None if math.isnan(examples_per_sec) else examples_per_sec
+            with open(log, "a") as f:
+                f.write(json.dumps(record) + "\n")

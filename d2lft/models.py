@@ -3,37 +3,24 @@
 - `hotdog` world: torchvision's weights API (`ResNet18_Weights.IMAGENET1K_V1`) and ImageNet's
   1000 category names. torch checks a weights file's SHA-256 only when it downloads it; a cached
   file is loaded unchecked, so every load here checks it first.
-- `mini` world: the same torchvision architecture, pretrained on a synthetic source set of foods
-  (`d2lft.synth.FOODS`, `hotdog` among them) by a fixed recipe, built once and shipped in
-  `data/mini-source/` with its recipe, checksum and the machine it was built on, so that every
-  machine starts from the same weights. Its images never overlap the mini hotdog dataset's.
+- `mini` world: the same torchvision architecture, pretrained on drawn foods (`hotdog` among them)
+  by `d2lft.mini.source`, shipped in `data/mini-source/`; its SHA-256 is checked the same way.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import re
-import time
 import urllib.error
 from pathlib import Path
 
 import torch
 import torchvision
 from torch import nn
-from tqdm.auto import tqdm
 
-from . import synth
-from .checkpoint import atomic_write
-from .data import hotdog_augs
-from .devices import describe_cpu
-from .hub import file_hash
-from .metrics import evaluate_accuracy
-from .paths import REPO_ROOT, data_dir
+from .files import file_hash
+from .mini.source import mini_source_file
 from .worlds import World, get_world
-
-log = logging.getLogger("d2lft")
 
 _HASH_IN_NAME = re.compile(r"-([a-f0-9]{8,})\.")  # torch.hub's convention: name-<sha256 prefix>.pth
 
@@ -67,7 +54,11 @@ def load_pretrained(arch: str = "resnet18", world: World | None = None) -> tuple
     """Return the world's pretrained `arch` (a torchvision model) and its category names."""
     world = world or get_world()
     if world.name == "mini":
-        return _load_mini_source(arch)
+        path, meta = mini_source_file(arch)
+        verify_weights_file(path, meta["sha256"])
+        model = torchvision.models.get_model(arch, weights=None, num_classes=len(meta["categories"]))
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))  # float16 on disk -> float32
+        return model, list(meta["categories"])
     weights = torchvision.models.get_model_weights(arch)["IMAGENET1K_V1"]
     path = weights_cache_path(weights.url)
     if path.exists():
@@ -81,156 +72,3 @@ def load_pretrained(arch: str = "resnet18", world: World | None = None) -> tuple
             f"(or set D2LFT_WORLD=mini to use the offline stand-in)."
         ) from e
     return model, list(weights.meta["categories"])
-
-
-# ----- the mini world's source model ---------------------------------------------------------
-
-MINI_SOURCE_RECIPE = {
-    "version": 1,  # raise it when the training code below changes what it builds
-    "arch": "resnet18",
-    "crop_size": 32,  # the mini world's
-    "resize_size": 37,
-    "images_per_class": 200,
-    "val_images_per_class": 40,
-    "epochs": 10,
-    "batch_size": 64,
-    "lr": 0.1,  # SGD with momentum, one-cycle schedule, mean loss
-    "weight_decay": 5e-4,
-    "seed": 0,
-}
-# The repository ships the source model built once from this recipe (`data/mini-source/`), so every
-# machine fine-tunes from the same weights; `python -m d2lft.models` rebuilds it (minutes on a CPU).
-SHIPPED_MINI_SOURCE = REPO_ROOT / "data" / "mini-source"
-
-
-def mini_source_categories() -> list[str]:
-    """The mini source model's category names, in output order (like ImageNet's list, `hotdog` inside)."""
-    return sorted(synth.FOODS)
-
-
-def _recipe(arch: str) -> dict:
-    return {**MINI_SOURCE_RECIPE, "arch": arch, "drawing_version": synth.DRAWING_VERSION}
-
-
-def _valid_meta(folder: Path, arch: str) -> dict | None:
-    meta_path = folder / f"{arch}.json"
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    if meta.get("recipe") == _recipe(arch) and (folder / meta.get("file", "-")).exists():
-        return meta
-    return None
-
-
-def _load_mini_source(arch: str) -> tuple[nn.Module, list[str]]:
-    if arch != MINI_SOURCE_RECIPE["arch"]:
-        raise ValueError(
-            f"The mini world pretrains only {MINI_SOURCE_RECIPE['arch']}; build {arch} with "
-            f"torchvision.models.get_model({arch!r}, weights=None) for its structure, or use D2LFT_WORLD=hotdog."
-        )
-    folder = data_dir() / "mini-source"
-    for candidate in dict.fromkeys([folder, SHIPPED_MINI_SOURCE]):  # built here first, else the shipped one
-        meta = _valid_meta(candidate, arch)
-        if meta:
-            folder = candidate
-            break
-    else:
-        meta = build_mini_source(arch)
-    path = folder / meta["file"]
-    verify_weights_file(path, meta["sha256"])
-    model = torchvision.models.get_model(arch, weights=None, num_classes=len(meta["categories"]))
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))  # float16 on disk -> float32
-    return model, list(meta["categories"])
-
-
-def _render_split(split: str, per_class: int, categories: list[str]) -> list[tuple]:
-    return [
-        (synth.render_food(food, rng, synth.random_size(rng)), label)
-        for label, food in enumerate(categories)
-        for i in range(per_class)
-        for rng in [synth.image_rng(f"mini-source/{split}", food, i)]
-    ]
-
-
-class _Images(torch.utils.data.Dataset):
-    def __init__(self, items: list[tuple], transform):
-        self.items, self.transform = items, transform
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, i: int):
-        image, label = self.items[i]
-        return self.transform(image), label
-
-
-def build_mini_source(arch: str = "resnet18", folder: Path | None = None) -> dict:
-    """Pretrain the mini world's source model on synthetic foods (minutes on a CPU); store it in `folder`."""
-    recipe, categories, start = _recipe(arch), mini_source_categories(), time.perf_counter()
-    train_augs, test_augs = hotdog_augs(recipe["crop_size"], recipe["resize_size"])
-    generator = torch.Generator().manual_seed(recipe["seed"])
-    torch.manual_seed(recipe["seed"])
-    train = _Images(_render_split("train", recipe["images_per_class"], categories), train_augs)
-    val = _Images(_render_split("val", recipe["val_images_per_class"], categories), test_augs)
-    train_iter = torch.utils.data.DataLoader(train, recipe["batch_size"], shuffle=True, generator=generator)
-    net = torchvision.models.get_model(arch, weights=None, num_classes=len(categories))
-    trainer = torch.optim.SGD(net.parameters(), lr=recipe["lr"], momentum=0.9, weight_decay=recipe["weight_decay"])
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        trainer, recipe["lr"], total_steps=recipe["epochs"] * len(train_iter)
-    )
-    loss = nn.CrossEntropyLoss()
-    with tqdm(total=recipe["epochs"] * len(train_iter), desc=f"pretraining the mini source {arch}", leave=False) as bar:
-        for _ in range(recipe["epochs"]):
-            net.train()
-            for X, y in train_iter:
-                trainer.zero_grad()
-                loss(net(X), y).backward()
-                trainer.step()
-                scheduler.step()
-                bar.update()
-    return store_mini_source(net, arch, val, time.perf_counter() - start, folder or data_dir() / "mini-source")
-
-
-def store_mini_source(net: nn.Module, arch: str, val, seconds: float, folder: Path) -> dict:
-    """Write the source model in float16 (half the size; loaded back as float32) with its recipe, hash and origin."""
-    half = {k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()}
-    net.load_state_dict(half)  # what is stored is what is measured
-    val_acc = evaluate_accuracy(net, torch.utils.data.DataLoader(val, 256))
-    folder.mkdir(parents=True, exist_ok=True)
-    staged = folder / f".{arch}.staged.pth"
-    with atomic_write(staged, "wb") as f:
-        torch.save(half, f)
-    digest = file_hash(staged, "sha256")
-    name = f"{arch}-{digest[:8]}.pth"  # torch.hub's naming: the hash prefix travels with the file
-    os.replace(staged, folder / name)
-    meta = {
-        "recipe": _recipe(arch),
-        "file": name,
-        "sha256": digest,
-        "dtype": "float16",
-        "categories": mini_source_categories(),
-        "val_acc": round(val_acc, 4),
-        "built_on": f"{describe_cpu()}; torch {torch.__version__}",
-        "seconds": round(seconds, 1),
-    }
-    with atomic_write(folder / f"{arch}.json", "w") as f:
-        f.write(json.dumps(meta, indent=1) + "\n")
-    for old in folder.glob(f"{arch}-*.pth"):
-        if old.name != name:
-            old.unlink()
-    log.info("mini source %s: val acc %.3f in %.0f s", arch, val_acc, seconds)
-    return meta
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Rebuild the mini world's source model from its recipe (to check it, or after changing the recipe)."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m d2lft.models", description=main.__doc__)
-    parser.add_argument("--into", type=Path, default=SHIPPED_MINI_SOURCE, help="folder (default: the shipped one)")
-    args = parser.parse_args(argv)
-    meta = build_mini_source("resnet18", args.into)
-    print(f"{args.into / meta['file']}: val acc {meta['val_acc']:.3f}, {meta['seconds']:.0f} s on {meta['built_on']}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

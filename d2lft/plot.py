@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -12,10 +11,8 @@ import torch
 from matplotlib.figure import Figure
 from PIL import Image
 
-from .data import denormalize
-
-if TYPE_CHECKING:
-    from .train import History
+from .imagenet import denormalize
+from .metrics import History
 
 
 def _in_notebook() -> bool:

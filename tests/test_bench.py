@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 import d2lft.bench
 
 
+@pytest.mark.slow
 def test_bench_runs_both_paths_and_ends_with_the_ratio_line(capsys, monkeypatch):
     monkeypatch.setenv("D2LFT_WORLD", "mini")
     assert d2lft.bench.main(["--images", "10", "--test-images", "4", "--batch-size", "2", "--repeats", "1"]) == 0

@@ -23,7 +23,7 @@ from test_lab import _free_port
 import d2lft
 
 NOTEBOOK = "01_hotdog_data.ipynb"
-SHOTS = d2lft.REPO_ROOT / "build" / "screenshots"
+SHOTS = d2lft.paths.REPO_ROOT / "build" / "screenshots"
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
     "--disable-background-networking", "--disable-component-update",
@@ -41,7 +41,7 @@ def _chromium() -> str:
 def lab(tmp_path):
     """JupyterLab on 127.0.0.1 over a copy of the notebooks; yields (base URL, token)."""
     root = tmp_path / "notebooks"
-    shutil.copytree(d2lft.REPO_ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    shutil.copytree(d2lft.paths.REPO_ROOT / "notebooks", root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     port, token = _free_port(), "d2lft-browser"
     cmd = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"]  # fmt: skip
@@ -68,6 +68,7 @@ def lab(tmp_path):
     server.wait(timeout=20)
 
 
+@pytest.mark.slow
 def test_notebook_01_runs_in_jupyterlab_in_a_real_browser(lab):
     playwright = pytest.importorskip("playwright.sync_api")
     chromium = _chromium()

@@ -80,7 +80,7 @@ def test_a_corrupt_or_truncated_image_is_reported_with_its_path(tmp_path, bad):
     root = _folder_with(tmp_path, {"hotdog/broken.jpg": content})
     dataset = d2lft.image_folder(root)
     index = [p for p, _ in dataset.samples].index(str(root / "hotdog" / "broken.jpg"))
-    with pytest.raises(d2lft.BadImageError) as err:
+    with pytest.raises(d2lft.data.BadImageError) as err:
         dataset[index]
     assert str(root / "hotdog" / "broken.jpg") in str(err.value) and "skip_bad=True" in str(err.value)
 
@@ -112,7 +112,7 @@ def test_images_directly_in_the_split_folder_are_a_wrong_layout(tmp_path):
 def test_a_missing_split_names_the_expected_layout(tmp_path):
     make_image_folder(tmp_path / "hotdog" / "train", {"hotdog": 1, "not-hotdog": 1})
     with pytest.raises(FileNotFoundError) as err:
-        d2lft.hotdog_splits(tmp_path / "hotdog")
+        d2lft.data.hotdog_splits(tmp_path / "hotdog")
     assert "has no test folder" in str(err.value) and "/{train,test}/{hotdog,not-hotdog}/<images>" in str(err.value)
 
 
@@ -143,7 +143,7 @@ def test_every_image_mode_loads_as_8_bit_rgb(tmp_path, mode):
     img = _modes()[mode]
     path = tmp_path / ("img.tiff" if mode in ("I;16", "I", "F", "CMYK") else "img.png")
     img.save(path)
-    rgb = d2lft.load_image(path)
+    rgb = d2lft.data.load_image(path)
     assert rgb.mode == "RGB" and rgb.size == img.size
     pixels = np.asarray(rgb)
     if mode in ("L", "LA", "P", "I;16", "I", "F"):  # a gray ramp from black to white, whatever the bit depth
@@ -160,8 +160,8 @@ def test_a_decompression_bomb_is_refused(tmp_path, monkeypatch):
     path = tmp_path / "bomb.png"
     Image.new("1", (400, 300)).save(path)  # a few hundred bytes on disk
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100 * 100)
-    with pytest.raises(d2lft.BadImageError, match="bomb.png is refused.*MAX_IMAGE_PIXELS"):
-        d2lft.load_image(path)
+    with pytest.raises(d2lft.data.BadImageError, match="bomb.png is refused.*MAX_IMAGE_PIXELS"):
+        d2lft.data.load_image(path)
 
 
 # ----- properties of the transforms over sizes, modes and aspect ratios -------------------------
@@ -177,7 +177,7 @@ MODES = ["RGB", "L", "RGBA", "P", "CMYK", "I;16"]
     crop=st.sampled_from([32, 64, 224]),
 )
 def test_both_transforms_give_normalised_crops_for_any_image(width, height, mode, crop):
-    img = d2lft.to_rgb(Image.new(mode, (width, height)))
+    img = d2lft.data.to_rgb(Image.new(mode, (width, height)))
     train_augs, test_augs = d2lft.hotdog_augs(crop, crop * 256 // 224)
     for augs in (train_augs, test_augs):
         x = augs(img)
@@ -198,6 +198,6 @@ def test_resize_keeps_the_aspect_ratio_and_the_short_side(width, height):
 
 
 def test_loader_options_use_workers_and_pinned_memory_only_for_a_gpu():
-    assert d2lft.loader_options(torch.device("cpu")) == {"num_workers": 0}
-    gpu = d2lft.loader_options(torch.device("cuda", 0))
+    assert d2lft.data.loader_options(torch.device("cpu")) == {"num_workers": 0}
+    gpu = d2lft.data.loader_options(torch.device("cuda", 0))
     assert gpu["pin_memory"] is True and 1 <= gpu["num_workers"] <= 8

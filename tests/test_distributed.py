@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 import torch
 from torch import nn
 
@@ -50,6 +51,7 @@ dist.destroy_process_group()
 """
 
 
+@pytest.mark.slow
 def test_two_gloo_processes_match_one_process(tmp_path):
     script = tmp_path / "ddp.py"
     out = str(tmp_path / "ddp")

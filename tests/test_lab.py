@@ -11,9 +11,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 import d2lft
 
-NOTEBOOKS = d2lft.REPO_ROOT / "notebooks"
+NOTEBOOKS = d2lft.paths.REPO_ROOT / "notebooks"
 
 
 def _free_port() -> int:
@@ -22,6 +24,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_jupyterlab_serves_notebook_01(tmp_path: Path):
     port, token = _free_port(), "d2lft-test"
     jupyter = Path(sys.executable).parent / "jupyter"

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import d2lft
-from d2lft import models, synth
+from d2lft.mini import drawing, source
 
 RESNET18_FILE = "resnet18-f37072fd.pth"
 
@@ -33,7 +33,7 @@ def offline(monkeypatch):
 
 
 def test_weights_are_cached_where_torch_hub_looks(torch_home):
-    weights = d2lft.weights_cache_path("https://download.pytorch.org/models/" + RESNET18_FILE)
+    weights = d2lft.models.weights_cache_path("https://download.pytorch.org/models/" + RESNET18_FILE)
     assert weights == torch_home / "hub" / "checkpoints" / RESNET18_FILE
 
 
@@ -41,7 +41,7 @@ def test_a_corrupt_cached_weights_file_is_refused_with_the_fix(torch_home):
     cached = torch_home / "hub" / "checkpoints" / RESNET18_FILE
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"not the ResNet-18 weights")
-    with pytest.raises(d2lft.WeightsError) as err:
+    with pytest.raises(d2lft.models.WeightsError) as err:
         d2lft.load_pretrained("resnet18", d2lft.get_world("hotdog"))
     message = str(err.value)
     assert str(cached) in message and "f37072fd" in message and "Delete it" in message
@@ -49,7 +49,7 @@ def test_a_corrupt_cached_weights_file_is_refused_with_the_fix(torch_home):
 
 
 def test_missing_weights_offline_name_the_url_and_the_cache_path(torch_home, offline):
-    with pytest.raises(d2lft.WeightsError) as err:
+    with pytest.raises(d2lft.models.WeightsError) as err:
         d2lft.load_pretrained("resnet18", d2lft.get_world("hotdog"))
     message = str(err.value)
     assert "https://download.pytorch.org/models/" + RESNET18_FILE in message
@@ -62,16 +62,16 @@ def test_verify_weights_file_accepts_a_file_whose_name_carries_its_hash(tmp_path
     torch.save({"w": torch.ones(2)}, blob)
     named = tmp_path / f"tiny-{hashlib.sha256(blob.read_bytes()).hexdigest()[:8]}.pth"
     blob.rename(named)
-    d2lft.verify_weights_file(named)
+    d2lft.models.verify_weights_file(named)
     with pytest.raises(ValueError, match="no SHA-256 prefix"):
-        d2lft.verify_weights_file(tmp_path / "unnamed.pth")
+        d2lft.models.verify_weights_file(tmp_path / "unnamed.pth")
 
 
 @pytest.fixture
 def tiny_recipe(monkeypatch, data_home):
     """A mini source recipe small enough to build in seconds."""
-    small = {**models.MINI_SOURCE_RECIPE, "images_per_class": 3, "val_images_per_class": 1, "epochs": 1}
-    monkeypatch.setattr(models, "MINI_SOURCE_RECIPE", small)
+    small = {**source.MINI_SOURCE_RECIPE, "images_per_class": 3, "val_images_per_class": 1, "epochs": 1}
+    monkeypatch.setattr(source, "MINI_SOURCE_RECIPE", small)
     return data_home / "mini-source"
 
 
@@ -87,21 +87,21 @@ def test_mini_source_model_is_built_once_verified_and_rebuilt_when_the_recipe_ch
     assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), again.state_dict().values()))
 
     weights.write_bytes(weights.read_bytes()[:-10] + b"0123456789")
-    with pytest.raises(d2lft.WeightsError, match="corrupt"):
+    with pytest.raises(d2lft.models.WeightsError, match="corrupt"):
         d2lft.load_pretrained("resnet18", world)
 
-    monkeypatch.setitem(models.MINI_SOURCE_RECIPE, "epochs", 2)  # a new recipe: rebuilt, old file gone
+    monkeypatch.setitem(source.MINI_SOURCE_RECIPE, "epochs", 2)  # a new recipe: rebuilt, old file gone
     d2lft.load_pretrained("resnet18", world)
     assert len(list(tiny_recipe.glob("resnet18-*.pth"))) == 1
     assert not weights.exists() or weights.read_bytes()[-10:] != b"0123456789"
 
 
 def test_the_shipped_mini_source_loads_as_it_was_built(data_home, monkeypatch):
-    monkeypatch.setattr(models, "build_mini_source", lambda *args, **kwargs: pytest.fail("rebuilt, not loaded"))
+    monkeypatch.setattr(source, "build_mini_source", lambda *args, **kwargs: pytest.fail("rebuilt, not loaded"))
     net, categories = d2lft.load_pretrained("resnet18", d2lft.get_world("mini"))
-    meta = json.loads((models.SHIPPED_MINI_SOURCE / "resnet18.json").read_text())
-    assert meta["recipe"] == models._recipe("resnet18") and meta["dtype"] == "float16"
-    assert categories == meta["categories"] == models.mini_source_categories()
+    meta = json.loads((source.SHIPPED_MINI_SOURCE / "resnet18.json").read_text())
+    assert meta["recipe"] == source._recipe("resnet18") and meta["dtype"] == "float16"
+    assert categories == meta["categories"] == source.mini_source_categories()
     assert net.conv1.weight.dtype == torch.float32 and not (data_home / "mini-source").exists()
     assert meta["val_acc"] > 0.5  # 12 classes: chance is 0.083
     world = d2lft.get_world("mini")
@@ -117,8 +117,10 @@ def test_source_images_never_repeat_target_images():
     for food in ("hotdog", "baguette", "pizza"):
         for i in range(5):
             for split in ("train", "test"):
-                target_rng = synth.image_rng(f"mini-hotdog/{split}", "hotdog" if food == "hotdog" else "not-hotdog", i)
-                source_rng = synth.image_rng("mini-source/train", food, i)
-                a = np.asarray(synth.render_food(food, target_rng, (80, 80)))
-                b = np.asarray(synth.render_food(food, source_rng, (80, 80)))
+                target_rng = drawing.image_rng(
+                    f"mini-hotdog/{split}", "hotdog" if food == "hotdog" else "not-hotdog", i
+                )
+                source_rng = drawing.image_rng("mini-source/train", food, i)
+                a = np.asarray(drawing.render_food(food, target_rng, (80, 80)))
+                b = np.asarray(drawing.render_food(food, source_rng, (80, 80)))
                 assert not np.array_equal(a, b)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import nbformat
+import pytest
 
 from d2lft import spread
 
 
+@pytest.mark.slow
 def test_asserts_are_recorded_with_their_margins_and_the_run_goes_on(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 
@@ -48,7 +49,7 @@ def test_one_step_uses_the_summed_loss():
     summed, averaged = nn.Linear(4, 2), nn.Linear(4, 2)
     averaged.load_state_dict(summed.state_dict())
     devices = [torch.device("cpu")]
-    d2lft.train_batch_ch13(
+    d2lft.train.train_batch_ch13(
         summed, X, y, nn.CrossEntropyLoss(reduction="none"), torch.optim.SGD(summed.parameters(), lr=0.01), devices
     )
     opt = torch.optim.SGD(averaged.parameters(), lr=0.01 * len(y))
@@ -92,25 +93,25 @@ def test_the_fast_path_learns_the_same_task_and_checks_the_loss_once_per_epoch()
     train_iter, test_iter = _toy_loaders()
     net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
     trainer = torch.optim.SGD(net.parameters(), lr=0.05)
-    history = d2lft.train_ch13(
-        net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), trainer, 8, plot=False, fast=True
+    history = d2lft.train_fast(
+        net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), trainer, 8, plot=False
     )
     assert history.train_loss[-1] < history.train_loss[0] and history.test_acc[-1] >= 0.75
     net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
     with pytest.raises(FloatingPointError, match=r"in epoch \d+, batch \d+ of 3, with learning rates \[1000000.0\]"):
-        d2lft.train_ch13(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"),
-                         torch.optim.SGD(net.parameters(), lr=1e6), 3, plot=False, fast=True)  # fmt: skip
+        d2lft.train_fast(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"),
+                         torch.optim.SGD(net.parameters(), lr=1e6), 3, plot=False)  # fmt: skip
 
 
 def test_the_fast_paths_precision_is_an_explicit_choice(monkeypatch):
     cpu = torch.device("cpu")
     monkeypatch.delenv("D2LFT_PRECISION", raising=False)
-    assert d2lft.train.resolve_precision(cpu) == "fp32"  # whatever the CPU: bf16 only when asked for
-    assert d2lft.train.resolve_precision(cpu, "bf16") == "bf16"
+    assert d2lft.fast.resolve_precision(cpu) == "fp32"  # whatever the CPU: bf16 only when asked for
+    assert d2lft.fast.resolve_precision(cpu, "bf16") == "bf16"
     monkeypatch.setenv("D2LFT_PRECISION", "BF16")
-    assert d2lft.train.resolve_precision(cpu) == "bf16" and d2lft.train.resolve_precision(cpu, "fp32") == "fp32"
+    assert d2lft.fast.resolve_precision(cpu) == "bf16" and d2lft.fast.resolve_precision(cpu, "fp32") == "fp32"
     with pytest.raises(ValueError, match="fp16.*fp32"):
-        d2lft.train.resolve_precision(cpu, "fp16")
+        d2lft.fast.resolve_precision(cpu, "fp16")
 
 
 def test_the_fast_path_says_which_precision_it_trained_in(capsys, monkeypatch):
@@ -119,9 +120,68 @@ def test_the_fast_path_says_which_precision_it_trained_in(capsys, monkeypatch):
     net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
     for precision in ("fp32", "bf16"):
         trainer = torch.optim.SGD(net.parameters(), lr=0.01)
-        h = d2lft.train_ch13(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), trainer, 1,
-                             [torch.device("cpu")], plot=False, fast=True, precision=precision)  # fmt: skip
+        h = d2lft.train_fast(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), trainer, 1,
+                             [torch.device("cpu")], plot=False, precision=precision)  # fmt: skip
         assert h.precision == precision and capsys.readouterr().out.rstrip().endswith(f", {precision}")
-    with pytest.raises(ValueError, match="fast path only"):
-        d2lft.train_ch13(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), trainer, 1,
-                         [torch.device("cpu")], plot=False, precision="bf16")  # fmt: skip
+    h = d2lft.train_ch13(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), trainer, 1,
+                         [torch.device("cpu")], plot=False)  # fmt: skip
+    assert h.precision is None and capsys.readouterr().out.rstrip().endswith("[device(type='cpu')]")  # as the book
+
+
+class _StopIn:
+    """A loader whose iteration raises KeyboardInterrupt (Jupyter's stop button) in epoch `epoch`."""
+
+    def __init__(self, loader, epoch: int):
+        self.loader, self.epoch, self.started = loader, epoch, 0
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        self.started += 1
+        for i, batch in enumerate(self.loader):
+            if self.started == self.epoch and i == 1:
+                raise KeyboardInterrupt
+            yield batch
+
+
+@pytest.mark.parametrize("loop", ["train_ch13", "train_fast"])
+def test_stopped_by_hand_training_keeps_the_finished_epochs(loop, capsys):
+    torch.manual_seed(0)
+    train_iter, test_iter = _toy_loaders()
+    net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+    trainer = torch.optim.SGD(net.parameters(), lr=0.05)
+    history = getattr(d2lft, loop)(net, _StopIn(train_iter, 3), test_iter, nn.CrossEntropyLoss(reduction="none"),
+                                   trainer, 5, [torch.device("cpu")], plot=False)  # fmt: skip
+    out = capsys.readouterr().out
+    assert "Interrupted in epoch 3" in out and "the 2 finished epochs" in out
+    assert len(history.train_loss) == len(history.test_acc) == 2 and "examples/sec" not in out  # no summary
+
+
+def test_several_devices_train_through_data_parallel_and_the_net_keeps_the_weights():
+    torch.manual_seed(0)
+    train_iter, test_iter = _toy_loaders()
+    net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+    before = [p.detach().clone() for p in net.parameters()]
+    trainer = torch.optim.SGD(net.parameters(), lr=0.05)
+    cpu = torch.device("cpu")  # DataParallel over two "devices": on a CPU-only machine it runs the module as is
+    history = d2lft.train_ch13(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), trainer, 4,
+                               [cpu, cpu], plot=False)  # fmt: skip
+    assert "cpu" in history.devices and history.devices.count("device") == 2
+    assert all(not torch.equal(a, b) for a, b in zip(before, net.parameters()))  # the caller's net was trained
+    assert history.test_acc[-1] >= 0.75
+
+
+def test_every_loop_logs_its_run_where_d2lft_runs_says(tmp_path, monkeypatch, capsys):
+    log = tmp_path / "runs.jsonl"
+    monkeypatch.setenv("D2LFT_RUNS", str(log))
+    train_iter, test_iter = _toy_loaders()
+    for loop in (d2lft.train_ch13, d2lft.train_fast):
+        net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+        trainer = torch.optim.SGD(net.parameters(), lr=0.05)
+        loop(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), trainer, 2, plot=False)
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("loss ")]
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [len(r["test_acc"]) for r in records] == [2, 2]
+    assert [r["precision"] for r in records] == [None, "fp32"]
+    assert printed == [d2lft.History(**r).summary() for r in records]

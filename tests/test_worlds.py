@@ -9,7 +9,8 @@ from conftest import Route
 from PIL import Image
 
 import d2lft
-from d2lft import hub, worlds
+from d2lft import downloads
+from d2lft.mini import dataset
 
 
 def test_the_environment_variable_picks_the_world(monkeypatch):
@@ -28,7 +29,7 @@ def test_an_unknown_world_is_a_clear_error(monkeypatch):
 
 def test_auto_picks_mini_when_hotdog_is_neither_cached_nor_reachable(monkeypatch, data_home):
     monkeypatch.delenv("D2LFT_WORLD", raising=False)
-    monkeypatch.setitem(hub.DATA_HUB, "hotdog", ("http://127.0.0.1:9/hotdog.zip", "0" * 40))
+    monkeypatch.setitem(downloads.DATA_HUB, "hotdog", ("http://127.0.0.1:9/hotdog.zip", "0" * 40))
     world = d2lft.get_world()
     assert world.name == "mini" and "neither cached nor reachable" in str(world)
 
@@ -36,7 +37,7 @@ def test_auto_picks_mini_when_hotdog_is_neither_cached_nor_reachable(monkeypatch
 def test_auto_picks_hotdog_when_its_server_answers(monkeypatch, data_home, http_server):
     monkeypatch.delenv("D2LFT_WORLD", raising=False)
     url = http_server.add("/hotdog.zip", Route(b"zip"))
-    monkeypatch.setitem(hub.DATA_HUB, "hotdog", (url, "0" * 40))
+    monkeypatch.setitem(downloads.DATA_HUB, "hotdog", (url, "0" * 40))
     assert d2lft.get_world().name == "hotdog"
     assert http_server.hits == ["/hotdog.zip"]
 
@@ -56,8 +57,8 @@ def _digest(folder) -> str:
 
 def test_mini_dataset_has_the_books_layout_and_is_deterministic(tmp_path):
     counts = {"train": 6, "test": 3}
-    a = d2lft.make_mini_hotdog(tmp_path / "a", counts)
-    b = d2lft.make_mini_hotdog(tmp_path / "b", counts)
+    a = d2lft.mini.dataset.make_mini_hotdog(tmp_path / "a", counts)
+    b = d2lft.mini.dataset.make_mini_hotdog(tmp_path / "b", counts)
     for split, n in counts.items():
         for label in d2lft.CLASSES:
             assert len(list((a / split / label).glob("*.jpg"))) == n
@@ -69,19 +70,19 @@ def test_mini_dataset_has_the_books_layout_and_is_deterministic(tmp_path):
 
 def test_mini_dataset_is_reused_and_rebuilt_when_stale(tmp_path):
     counts = {"train": 2, "test": 1}
-    folder = d2lft.make_mini_hotdog(tmp_path / "m", counts)
+    folder = d2lft.mini.dataset.make_mini_hotdog(tmp_path / "m", counts)
     first = next(folder.rglob("*.jpg"))
     stamp = first.stat().st_mtime_ns
-    d2lft.make_mini_hotdog(folder, counts)
+    d2lft.mini.dataset.make_mini_hotdog(folder, counts)
     assert first.stat().st_mtime_ns == stamp  # reused, not regenerated
-    (folder / worlds._COMPLETE_MARKER).write_text("an older recipe\n")
+    (folder / dataset._COMPLETE_MARKER).write_text("an older recipe\n")
     (folder / "train" / "junk").mkdir()
-    d2lft.make_mini_hotdog(folder, counts)
+    d2lft.mini.dataset.make_mini_hotdog(folder, counts)
     assert not (folder / "train" / "junk").exists()
 
 
 def test_mini_train_and_test_images_differ(tmp_path):
-    folder = d2lft.make_mini_hotdog(tmp_path / "m", {"train": 5, "test": 5})
+    folder = d2lft.mini.dataset.make_mini_hotdog(tmp_path / "m", {"train": 5, "test": 5})
     train = {p.read_bytes() for p in (folder / "train").rglob("*.jpg")}
     test = {p.read_bytes() for p in (folder / "test").rglob("*.jpg")}
     assert not train & test

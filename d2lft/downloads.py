@@ -2,11 +2,17 @@
 
 Differences from d2l, each fixing a failure a student can hit:
 - the SHA-1 is checked after every download *and* on every cache hit;
-- the transfer streams into a temporary file that is moved into place only once complete and
-  verified, so an interrupted or wrong download never leaves a file behind;
+- the transfer streams into a hidden file (`d2lft.files.atomic_write`) moved into place only once
+  complete and verified, so an interrupted or wrong download never leaves a file behind, and
+  partial files left by a killed process are removed by a later call;
 - requests time out and a non-200 answer is an error naming the URL;
-- archives are extracted into a temporary folder, refusing members that would land outside it,
-  and the result is moved into place in one step, so a half-extracted folder is never used.
+- archives are extracted into a staging folder (`d2lft.files.atomic_folder`), refusing members that
+  would land outside it, and moved into place in one step, so a half-extracted folder is never used.
+
+Why not `pooch`, the scientific Python standard? It would replace `_fetch` (about 30 lines) but not
+the rest: it leaves its temporary file behind when the process is killed, reuses a half-extracted
+folder, and extracts in place; each is a guarantee `tests/test_downloads.py` checks. `urllib` and
+`tqdm` cover the transfer without two more dependencies (pooch, requests) for every student.
 """
 
 from __future__ import annotations
@@ -14,9 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
 import tarfile
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -26,6 +30,7 @@ from pathlib import Path, PurePosixPath
 
 from tqdm.auto import tqdm
 
+from .files import atomic_folder, atomic_write, file_hash
 from .paths import data_dir
 
 log = logging.getLogger("d2lft")
@@ -51,12 +56,6 @@ class UnsafeArchiveError(RuntimeError):
     """An archive holds a member that would be written outside its folder."""
 
 
-def file_hash(path: str | os.PathLike, algorithm: str = "sha1") -> str:
-    """Return the hex digest of a file (SHA-1 by default, as in DATA_HUB)."""
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, algorithm).hexdigest()
-
-
 def sha1sum(path: str | os.PathLike) -> str:
     """Return the hex SHA-1 of a file (the book's checksum)."""
     return file_hash(path, "sha1")
@@ -80,20 +79,14 @@ def download(name: str, folder: str | os.PathLike | None = None, timeout: float 
             return target
         log.warning("%s has SHA-1 %s, expected %s: downloading it again", target, cached, sha1)
     _remove_stale_parts(folder, target.name)
-    fd, part_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
-    os.close(fd)
-    part = Path(part_name)
-    try:
-        got = _fetch(url, part, timeout, desc=target.name)
+    with atomic_write(target, "wb") as f:
+        got = _fetch(url, f, timeout, target)
         if got != sha1:
             raise ChecksumError(
                 f"{url} downloaded with SHA-1 {got}, but DATA_HUB[{name!r}] expects {sha1}. "
                 f"Nothing was kept at {target}. Download again; if it keeps happening, "
                 f"the server or a proxy is sending a different file."
             )
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
     return target
 
 
@@ -105,18 +98,19 @@ def _remove_stale_parts(folder: Path, name: str) -> None:
             part.unlink(missing_ok=True)
 
 
-def _fetch(url: str, dest: Path, timeout: float, desc: str) -> str:
-    """Stream `url` into `dest` with a progress bar; return the SHA-1 of what arrived."""
+def _fetch(url: str, f, timeout: float, target: Path) -> str:
+    """Stream `url` into the open file `f` (bound for `target`) with a progress bar; return its SHA-1."""
     digest = hashlib.sha1()
-    hint = f"Check the internet connection, or fetch {url} by hand into {dest.parent}."
+    hint = f"Check the internet connection, or fetch {url} by hand into {target.parent}."
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        # A new opener each time: proxy settings are read now, not cached from an earlier urlopen.
+        with urllib.request.build_opener().open(url, timeout=timeout) as response:
             if response.status != 200:
                 raise DownloadError(f"{url} answered HTTP {response.status}. {hint}")
             expected = response.headers.get("Content-Length")
             expected = int(expected) if expected is not None else None
             received = 0
-            with open(dest, "wb") as f, tqdm(total=expected, unit="B", unit_scale=True, desc=desc, leave=False) as bar:
+            with tqdm(total=expected, unit="B", unit_scale=True, desc=target.name, leave=False) as bar:
                 while chunk := response.read1(_CHUNK):  # whatever has arrived, for a live bar
                     f.write(chunk)
                     digest.update(chunk)
@@ -143,19 +137,17 @@ def download_extract(name: str, folder: str | os.PathLike | None = None) -> Path
     marker = out / _EXTRACTED_MARKER
     if marker.exists() and marker.read_text().strip() == sha1:
         return out
-    staging = Path(tempfile.mkdtemp(dir=archive.parent, prefix=f".{stem}-extract-"))
-    try:
+    if out.exists():
+        log.warning("%s was incomplete or from another archive: extracting it again", out)
+    with atomic_folder(out) as staging:
         extract_archive(archive, staging)
-        # Archives usually hold one top folder named like the archive (hotdog.zip -> hotdog/).
-        inner = staging / stem
-        source = inner if inner.is_dir() and len(list(staging.iterdir())) == 1 else staging
-        (source / _EXTRACTED_MARKER).write_text(sha1 + "\n")
-        if out.exists():
-            log.warning("%s was incomplete or from another archive: extracting it again", out)
-            shutil.rmtree(out)
-        os.replace(source, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        # Archives usually hold one top folder named like the archive (hotdog.zip -> hotdog/): lift it.
+        if (staging / stem).is_dir() and len(list(staging.iterdir())) == 1:
+            inner = (staging / stem).rename(staging / ".d2lft-top")  # it may hold a folder named `stem` too
+            for item in list(inner.iterdir()):
+                item.rename(staging / item.name)
+            inner.rmdir()
+        (staging / _EXTRACTED_MARKER).write_text(sha1 + "\n")
     return out
 
 

@@ -1,4 +1,5 @@
-"""A decode-once image cache, kept in memory (and on the GPU when there is one), augmented a batch at a time.
+"""The decode-once pipeline: images decoded once, kept in memory (and on the GPU when there is one),
+augmented a batch at a time.
 
 Reading a JPEG, decoding it and resizing it costs more than the network on a GPU, and a good share
 of each step on a CPU. `DecodedImageFolder` does it once per file (shorter side resized to
@@ -25,8 +26,9 @@ from torchvision import transforms
 from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
-from .data import hotdog_splits, imagenet_stats, load_image
-from .worlds import World, get_world, hotdog_dir
+from .data import hotdog_dir, hotdog_splits, load_image
+from .imagenet import imagenet_stats
+from .worlds import World, get_world
 
 # (fingerprint, device) -> decoded images, shared by every dataset in the process. Four entries hold
 # a train and a test split both in CPU memory and on one GPU; older ones are dropped first.
@@ -155,7 +157,7 @@ class DecodedLoader:
             yield X, self.targets[batch.to(self.device, non_blocking=True)]
 
 
-def load_data_hotdog_cached(
+def load_data_hotdog_decoded(
     batch_size: int, world: World | None = None, device: torch.device | str = "cpu"
 ) -> tuple[DecodedLoader, DecodedLoader]:
     """`load_data_hotdog`'s (train_iter, test_iter), served from the decode-once cache on `device`."""

@@ -1,0 +1,52 @@
+"""Writing files safely and checking them: the one place where the course writes anything to disk.
+
+Every file and folder the course makes (checkpoints, downloads, extracted archives, the mini world's
+images and source model) appears whole or not at all: it is written beside its target under a
+hidden name and moved into place in one step once complete, so a crash or a Ctrl-C mid-write never
+leaves a broken file where the next run would trust it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator:
+    """Write to a hidden `.NAME.*.part` file beside `path`, renamed onto `path` only when the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, mode) as f:
+            yield f
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """Fill a hidden staging folder beside `path`; when the block succeeds it replaces `path` (and any old one)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}-"))
+    try:
+        yield staging
+        if path.exists():
+            shutil.rmtree(path)  # stale: another recipe, another archive, or half-written by an older version
+        os.replace(staging, path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def file_hash(path: str | os.PathLike, algorithm: str = "sha1") -> str:
+    """Return the hex digest of a file (SHA-1 by default, as in the book's DATA_HUB)."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, algorithm).hexdigest()

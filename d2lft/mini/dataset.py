@@ -1,0 +1,40 @@
+"""The mini world's hotdog dataset: drawn once on this machine, in the book's folder layout."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from .. import worlds
+from ..files import atomic_folder
+from ..worlds import CLASSES
+from . import drawing
+
+_COMPLETE_MARKER = ".d2lft-complete"
+
+
+def make_mini_hotdog(folder: str | os.PathLike, counts: dict[str, int] | None = None) -> Path:
+    """Generate (once) the mini world's hotdog dataset into `folder`; return `folder`.
+
+    Keyed on `drawing.DRAWING_VERSION` and the counts: a folder made by another recipe, or left
+    half-written, is generated again; one that matches is used as it is.
+    """
+    folder, counts = Path(folder), counts or worlds.MINI_COUNTS
+    stamp = f"drawing version {drawing.DRAWING_VERSION}, {sorted(counts.items())}\n"
+    marker = folder / _COMPLETE_MARKER
+    if marker.exists() and marker.read_text() == stamp:
+        return folder
+    others = [food for food in drawing.FOODS if food != "hotdog"]
+    jobs = [(split, label, i) for split, n in counts.items() for label in CLASSES for i in range(n)]
+    with atomic_folder(folder) as staging:
+        for split, label, i in tqdm(jobs, desc="generating mini hotdog dataset", leave=False):
+            rng = drawing.image_rng(f"mini-hotdog/{split}", label, i)
+            food = "hotdog" if label == "hotdog" else others[i % len(others)]
+            image = drawing.render_food(food, rng, drawing.random_size(rng))
+            out = staging / split / label / f"{i:04d}.jpg"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            image.save(out, quality=90)
+        (staging / _COMPLETE_MARKER).write_text(stamp)
+    return folder

@@ -1,0 +1,71 @@
+"""How `d2lft` is put together: imports run only downwards, and the package exports what notebooks call."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import d2lft
+from d2lft.paths import REPO_ROOT
+
+PACKAGE = REPO_ROOT / "d2lft"
+# From the bottom up, as the package docstring draws it: a module may import only modules listed before it.
+LAYERS = """
+paths devices files imagenet
+downloads mini.drawing worlds
+mini.dataset data
+metrics plot
+train fast decoded
+mini.source models checkpoint freeze
+distributed finetune
+course spread bench
+""".split()
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """The d2lft modules that `path` imports, at the top or inside functions, by relative import."""
+    package = _module(path).split(".")[:-1] if path.name != "__init__.py" else _module(path).split(".")
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+            target = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            names = [target] if node.module else [".".join([*base, a.name]) for a in node.names]
+            found.update(n for n in names if n)
+    return found
+
+
+def test_every_module_is_in_a_layer_and_imports_only_the_layers_below():
+    modules = {_module(p): p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py"}
+    assert sorted(modules) == sorted(LAYERS), "a new module: place it in LAYERS (and the package docstring)"
+    upward = [
+        f"{name} imports {target}"
+        for name, path in modules.items()
+        for target in _imports(path)
+        if target in modules and LAYERS.index(target) >= LAYERS.index(name)
+    ]
+    assert upward == []
+
+
+def test_the_package_docstring_draws_the_same_layers():
+    drawn = [line.strip().split("  ")[0] for line in d2lft.__doc__.splitlines() if line.startswith("    ")]
+    assert [name for line in drawn for name in line.split(", ")] == LAYERS
+
+
+def test_the_package_exports_every_name_a_notebook_calls_and_each_exists():
+    used = set()
+    for path in sorted((REPO_ROOT / "notebooks").rglob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                used |= set(re.findall(r"\bd2lft\.([A-Za-z_]\w*)", "".join(cell["source"])))
+    submodules = {p.stem for p in PACKAGE.glob("*.py")} | {"mini"}
+    assert used - submodules <= set(d2lft.__all__)
+    assert all(hasattr(d2lft, name) for name in d2lft.__all__)
+    assert len(d2lft.__all__) <= len(used) + 10  # a small surface: what students call, and a few book names
