@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Route
+from PIL import Image
 
 import d2lft
 from d2lft import downloads as dl
@@ -150,10 +151,19 @@ def test_unknown_name_lists_the_known_ones():
         d2lft.downloads.download("no-such-dataset")
 
 
-def test_the_books_hotdog_entry():
-    url, sha1 = d2lft.DATA_HUB["hotdog"]
-    assert url == "http://d2l-data.s3-accelerate.amazonaws.com/hotdog.zip"
-    assert sha1 == "fba480ffa8aa7e0febbb511d181409f899b9baa5"
+def test_the_hotdog_world_downloads_its_archive_through_data_hub(monkeypatch, data_home, http_server):
+    """The real world's path, rehearsed offline: `hotdog_dir` fetches DATA_HUB's zip, checks it, extracts it."""
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 120, 60)).save(image, "JPEG")
+    members = {f"hotdog/{split}/{label}/0.jpg": image.getvalue() for split in ("train", "test") for label in d2lft.CLASSES}
+    body = _zip(members)
+    url = http_server.add("/hotdog.zip", Route(body))
+    monkeypatch.setitem(dl.DATA_HUB, "hotdog", (url, hashlib.sha1(body).hexdigest()))
+    root = d2lft.hotdog_dir(d2lft.get_world("hotdog"))
+    assert root == data_home / "hotdog" and (data_home / "hotdog.zip").exists()
+    train, test = d2lft.data.hotdog_splits(root)
+    assert train.classes == test.classes == list(d2lft.CLASSES) and len(train) == len(test) == 2
+    assert d2lft.hotdog_dir(d2lft.get_world("hotdog")) == root and http_server.hits.count("/hotdog.zip") == 1
 
 
 def test_a_killed_download_leaves_no_file_and_the_next_call_recovers(hub, data_home):
