@@ -155,7 +155,8 @@ def test_the_hotdog_world_downloads_its_archive_through_data_hub(monkeypatch, da
     """The real world's path, rehearsed offline: `hotdog_dir` fetches DATA_HUB's zip, checks it, extracts it."""
     image = io.BytesIO()
     Image.new("RGB", (40, 30), (200, 120, 60)).save(image, "JPEG")
-    members = {f"hotdog/{split}/{label}/0.jpg": image.getvalue() for split in ("train", "test") for label in d2lft.CLASSES}
+    splits = [f"hotdog/{split}/{label}" for split in ("train", "test") for label in d2lft.CLASSES]
+    members = {f"{folder}/0.jpg": image.getvalue() for folder in splits}
     body = _zip(members)
     url = http_server.add("/hotdog.zip", Route(body))
     monkeypatch.setitem(dl.DATA_HUB, "hotdog", (url, hashlib.sha1(body).hexdigest()))
