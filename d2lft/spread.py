@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .course import course_notebooks
 from .devices import describe_cpu
+from .files import atomic_write
 from .paths import REPO_ROOT
 
 PATHS: dict[str, dict[str, str]] = {
@@ -218,8 +219,9 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
 
-        claims_file.write_text(kept(claims_file))
-        runs_file.write_text(kept(runs_file))
+        for file, text in [(claims_file, kept(claims_file)), (runs_file, kept(runs_file))]:
+            with atomic_write(file, "w") as f:  # the records of earlier runs survive a crash here
+                f.write(text)
         for numeric_path in args.paths:
             for seed in args.seeds:
                 for path in notebooks:

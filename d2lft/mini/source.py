@@ -5,14 +5,15 @@ It stands in for ImageNet: 12 food categories (`hotdog` among them, as ImageNet 
 recipe. It was built once and is shipped in `data/mini-source/` with its recipe, SHA-256 and the
 machine it was built on, so every machine fine-tunes from the same weights; it is rebuilt only when
 the recipe (an explicit version and its values, not a hash of this code) no longer matches.
-`python -m d2lft.mini.source` rebuilds it (minutes on a CPU).
+`python -m d2lft.mini` rebuilds it (minutes on a CPU).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from tqdm.auto import tqdm
 
 from ..data import hotdog_augs
 from ..devices import describe_cpu
-from ..files import atomic_write, file_hash
+from ..files import atomic_write
 from ..metrics import Accumulator, History, accuracy, evaluate_accuracy
 from ..paths import REPO_ROOT, data_dir
 from . import drawing
@@ -44,7 +45,7 @@ MINI_SOURCE_RECIPE = {
     "seed": 0,
 }
 # The repository ships the source model built once from this recipe (`data/mini-source/`), so every
-# machine fine-tunes from the same weights; `python -m d2lft.mini.source` rebuilds it (minutes on a CPU).
+# machine fine-tunes from the same weights; `python -m d2lft.mini` rebuilds it (minutes on a CPU).
 SHIPPED_MINI_SOURCE = REPO_ROOT / "data" / "mini-source"
 
 
@@ -145,13 +146,12 @@ def store_mini_source(net: nn.Module, arch: str, val, seconds: float, folder: Pa
     half = {k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()}
     net.load_state_dict(half)  # what is stored is what is measured
     val_acc = evaluate_accuracy(net, torch.utils.data.DataLoader(val, 256))
-    folder.mkdir(parents=True, exist_ok=True)
-    staged = folder / f".{arch}.staged.pth"
-    with atomic_write(staged, "wb") as f:
-        torch.save(half, f)
-    digest = file_hash(staged, "sha256")
+    buffer = io.BytesIO()
+    torch.save(half, buffer)
+    digest = hashlib.sha256(buffer.getvalue()).hexdigest()
     name = f"{arch}-{digest[:8]}.pth"  # torch.hub's naming: the hash prefix travels with the file
-    os.replace(staged, folder / name)
+    with atomic_write(folder / name, "wb") as f:
+        f.write(buffer.getvalue())
     meta = {
         "recipe": _recipe(arch),
         "file": name,
@@ -175,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     """Rebuild the mini world's source model from its recipe (to check it, or after changing the recipe)."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m d2lft.mini.source", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m d2lft.mini", description=main.__doc__)
     parser.add_argument("--into", type=Path, default=SHIPPED_MINI_SOURCE, help="folder (default: the shipped one)")
     args = parser.parse_args(argv)
     meta = build_mini_source("resnet18", args.into)
