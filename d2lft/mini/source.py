@@ -120,7 +120,9 @@ def build_mini_source(arch: str = "resnet18", folder: Path | None = None) -> dic
         trainer, recipe["lr"], total_steps=recipe["epochs"] * len(train_iter)
     )
     loss, history = nn.CrossEntropyLoss(), History(devices="[cpu]")
-    val_iter = torch.utils.data.DataLoader(val, 256)
+    # Its own generator: a DataLoader without one draws its base seed from the global RNG, which would
+    # shift every later random crop and make the per-epoch validation change what is built.
+    val_iter = torch.utils.data.DataLoader(val, 256, generator=torch.Generator())
     with tqdm(total=recipe["epochs"] * len(train_iter), desc=f"pretraining the mini source {arch}", leave=False) as bar:
         for _ in range(recipe["epochs"]):
             metric, epoch_start = Accumulator(3), time.perf_counter()  # loss sum, correct, examples
