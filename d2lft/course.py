@@ -41,7 +41,7 @@ def execute_logging_runs(nb, log: Path, timeout: int, folder: Path) -> tuple[lis
     Each run carries the index of the cell that logged it (`cell`).
     """
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     log.parent.mkdir(parents=True, exist_ok=True)
     log.unlink(missing_ok=True)
@@ -56,7 +56,7 @@ def execute_logging_runs(nb, log: Path, timeout: int, folder: Path) -> tuple[lis
     os.environ["D2LFT_RUNS"] = str(log)  # the notebook's kernel inherits it
     try:
         client.execute()
-    except CellExecutionError as e:
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
         status = f"failed: {str(e).strip().splitlines()[-1][:200]}"
     finally:
         os.environ.pop("D2LFT_RUNS") if previous is None else os.environ.update(D2LFT_RUNS=previous)

@@ -125,7 +125,7 @@ def augment_batch(
 class DecodedLoader:
     """Batches (X, y) from a `DecodedImageFolder`, with the images kept on `device` and augmented there.
 
-    Stands in for a `DataLoader` in `train_ch13`: `len()` is the number of batches, and `train=True`
+    Stands in for a `DataLoader` in `train_fast`: `len()` is the number of batches, and `train=True`
     shuffles (from the global RNG) and augments as the book's `train_augs`; else in order, centre
     crops as `test_augs`. `indices` picks a subset of the folder.
     """

@@ -42,7 +42,10 @@ def setup_distributed() -> tuple[int, int, torch.device]:
 def train_ddp(
     net: nn.Module, train_set, test_set, loss, trainer, num_epochs: int, global_batch: int, seed: int = 0
 ) -> History:
-    """`train_ch13` with DDP in an initialised process group; every process returns the same History."""
+    """`train_ch13` with DDP in an initialised process group; every process returns the same metrics.
+
+    Losses and accuracies are reduced over all processes; the timings in the History are each process's own.
+    """
     rank, world_size = dist.get_rank(), dist.get_world_size()
     if global_batch % world_size:
         raise ValueError(f"the global batch {global_batch} must divide evenly over {world_size} processes")

@@ -1,9 +1,11 @@
-"""Writing files safely and checking them: the one place where the course writes anything to disk.
+"""Writing files safely and checking them: one helper for every file the next run trusts.
 
 Every file and folder the course makes (checkpoints, downloads, extracted archives, the mini world's
 images and source model) appears whole or not at all: it is written beside its target under a
 hidden name and moved into place in one step once complete, so a crash or a Ctrl-C mid-write never
-leaves a broken file where the next run would trust it.
+leaves a broken file where the next run would trust it. (Build outputs a person reads, such as
+`build/` pages and plots, and append-only logs are written directly.) What appears has the modes a
+plain `open` or `mkdir` would give under the current umask, not the private ones of `tempfile`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def _umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator:
     """Write to a hidden `.NAME.*.part` file beside `path`, renamed onto `path` only when the block succeeds."""
@@ -26,6 +35,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator:
     try:
         with os.fdopen(fd, mode) as f:
             yield f
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give what open(path, "w") would
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
@@ -39,6 +49,7 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
     staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}-"))
     try:
         yield staging
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes 0700; give what mkdir would
         if path.exists():
             shutil.rmtree(path)  # stale: another recipe, another archive, or half-written by an older version
         os.replace(staging, path)

@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=None, help="global batch (default: the world's)")
     parser.add_argument("--scratch", action="store_true", help="random weights, one learning rate for all layers")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--fast", action="store_true", help="train_ch13's fast path and the decode-once cache")
+    parser.add_argument("--fast", action="store_true", help="train_fast and the decode-once cache")
     parser.add_argument(
         "--precision",
         choices=PRECISIONS,
