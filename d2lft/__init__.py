@@ -18,11 +18,11 @@ are layered from the bottom up: a module imports only those before it, on its li
 """
 
 from .checkpoint import load_checkpoint, save_checkpoint
-from .data import hotdog_augs, hotdog_dir, image_folder, load_data_hotdog
+from .data import hotdog_augs, hotdog_dir, image_folder, load_data_hotdog, validation_split
 from .devices import try_all_gpus, try_gpu
 from .downloads import DATA_HUB, download_extract
 from .fast import train_fast
-from .finetune import count_parameters, fine_tuning_groups, replace_fc, train_fine_tuning
+from .finetune import count_parameters, fine_tuning_groups, fine_tuning_trainer, replace_fc, train_fine_tuning
 from .freeze import (
     extract_features,
     keep_frozen_bn_in_eval,
@@ -58,6 +58,7 @@ __all__ = [
     "evaluate_accuracy",
     "extract_features",
     "fine_tuning_groups",
+    "fine_tuning_trainer",
     "get_world",
     "hotdog_augs",
     "hotdog_dir",
@@ -79,6 +80,7 @@ __all__ = [
     "train_ch13",
     "train_fast",
     "train_fine_tuning",
+    "validation_split",
     "try_all_gpus",
     "try_gpu",
     "unfreeze_children",

@@ -29,7 +29,7 @@ from .data import hotdog_augs, hotdog_dir, hotdog_splits
 from .decoded import DecodedImageFolder, DecodedLoader
 from .devices import describe_cpu, try_gpu
 from .fast import PRECISIONS, resolve_precision, train_fast
-from .finetune import fine_tuning_groups, replace_fc
+from .finetune import fine_tuning_trainer, replace_fc
 from .metrics import evaluate_accuracy
 from .models import load_pretrained
 from .worlds import get_world
@@ -100,7 +100,7 @@ def bench(
     def run(kind: str, seed: int) -> dict:
         torch.manual_seed(seed)
         net = replace_fc(copy.deepcopy(source), 2)
-        trainer = torch.optim.SGD(fine_tuning_groups(net, lr), lr=lr, weight_decay=0.001)
+        trainer = fine_tuning_trainer(net, lr, batch_size)
         out = io.StringIO()
         with PeakMemory(device) as memory, contextlib.redirect_stdout(out):
             start = time.perf_counter()

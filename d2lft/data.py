@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -145,6 +147,26 @@ def hotdog_splits(
     return image_folder(root / "train", train_augs, skip_bad), image_folder(root / "test", test_augs, skip_bad)
 
 
+VALIDATION_FRACTION = 0.2  # of each class's training images, held out to choose hyperparameters on
+
+
+def validation_split(
+    targets: Sequence[int], fraction: float = VALIDATION_FRACTION, seed: int = 0
+) -> tuple[list[int], list[int]]:
+    """Split indices into (train, validation), stratified: `fraction` of each class, drawn with `seed`."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"the validation fraction must lie between 0 and 1, not {fraction}")
+    generator = torch.Generator().manual_seed(seed)
+    train_ids, val_ids = [], []
+    for label in sorted(set(targets)):
+        members = [i for i, t in enumerate(targets) if t == label]
+        order = torch.randperm(len(members), generator=generator).tolist()
+        n_val = max(1, round(fraction * len(members)))
+        val_ids += [members[j] for j in order[:n_val]]
+        train_ids += [members[j] for j in order[n_val:]]
+    return sorted(train_ids), sorted(val_ids)
+
+
 def load_data_hotdog(
     batch_size: int,
     world: World | None = None,
@@ -152,14 +174,22 @@ def load_data_hotdog(
     test_augs=None,
     num_workers: int | None = None,
     skip_bad: bool = False,
+    validation: bool = False,
 ) -> tuple[torch.utils.data.DataLoader, torch.utils.data.DataLoader]:
     """Return (train_iter, test_iter) over the world's hotdog dataset, with the book's augmentations.
 
+    `validation=True` returns (train_iter, val_iter) instead: the training images split by
+    `validation_split` (seed 0), the held-out fifth with the test transform; the test set is not touched.
     `num_workers=None` picks `loader_options(try_gpu())`: worker processes and pinned memory on a GPU.
     """
     world = world or get_world()
     default_train, default_test = hotdog_augs(world.crop_size, world.resize_size)
     train, test = hotdog_splits(hotdog_dir(world), train_augs or default_train, test_augs or default_test, skip_bad)
+    if validation:
+        train_ids, val_ids = validation_split(train.targets)
+        held_out = copy.copy(train)  # the same files, seen through the test transform
+        held_out.transform = test.transform
+        train, test = torch.utils.data.Subset(train, train_ids), torch.utils.data.Subset(held_out, val_ids)
     options = loader_options(try_gpu()) if num_workers is None else {"num_workers": num_workers}
     train_iter = torch.utils.data.DataLoader(train, batch_size, shuffle=True, **options)
     test_iter = torch.utils.data.DataLoader(test, batch_size, **options)

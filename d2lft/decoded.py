@@ -26,7 +26,7 @@ from torchvision import transforms
 from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
-from .data import hotdog_dir, hotdog_splits, load_image
+from .data import hotdog_dir, hotdog_splits, load_image, validation_split
 from .imagenet import imagenet_stats
 from .worlds import World, get_world
 
@@ -158,11 +158,18 @@ class DecodedLoader:
 
 
 def load_data_hotdog_decoded(
-    batch_size: int, world: World | None = None, device: torch.device | str = "cpu"
+    batch_size: int, world: World | None = None, device: torch.device | str = "cpu", validation: bool = False
 ) -> tuple[DecodedLoader, DecodedLoader]:
-    """`load_data_hotdog`'s (train_iter, test_iter), served from the decode-once cache on `device`."""
+    """`load_data_hotdog`'s (train_iter, test_iter), or with `validation` (train_iter, val_iter), served
+    from the decode-once cache on `device`."""
     world = world or get_world()
     train, test = (DecodedImageFolder(split, world.resize_size) for split in hotdog_splits(hotdog_dir(world)))
+    if validation:
+        train_ids, val_ids = validation_split(train.targets)
+        return (
+            DecodedLoader(train, batch_size, world.crop_size, True, device, train_ids),
+            DecodedLoader(train, batch_size, world.crop_size, False, device, val_ids),
+        )
     return (
         DecodedLoader(train, batch_size, world.crop_size, True, device),
         DecodedLoader(test, batch_size, world.crop_size, False, device),

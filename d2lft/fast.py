@@ -48,6 +48,7 @@ def train_fast(
     devices: Sequence[torch.device] | None = None,
     plot: bool = True,
     precision: str | None = None,
+    held_out: str = "test",
 ) -> History:
     """`train_ch13`'s recipe on the fast path, in `precision` (see `resolve_precision`); return the History."""
     devices = list(devices) if devices else try_all_gpus()
@@ -86,6 +87,6 @@ def train_fast(
         with torch.autocast(**autocast):
             return evaluate_accuracy(model, test_iter, device)
 
-    history = History(devices=str(devices), precision=precision)
-    animator = training_animator(num_epochs) if plot else None
+    history = History(devices=str(devices), precision=precision, held_out=held_out)
+    animator = training_animator(num_epochs, held_out, f"train_fast ({precision})") if plot else None
     return fit(history, num_epochs, len(train_iter), train_epoch, evaluate, animator, plot_train_per_epoch=True)

@@ -36,6 +36,23 @@ def fine_tuning_groups(net: nn.Module, learning_rate: float, param_group: bool =
     return [group for group in groups if group["params"]]
 
 
+BOOK_BATCH = 128  # the batch size the book's learning rates and weight decay were chosen for
+
+
+def fine_tuning_trainer(
+    net: nn.Module, learning_rate: float, batch_size: int = BOOK_BATCH, param_group: bool = True
+) -> torch.optim.SGD:
+    """The book's SGD (weight decay 1e-3) for its summed loss, with steps as large as the book's at any batch.
+
+    The book's rates are for a loss summed over batches of 128: `learning_rate` 5e-5 is a mean-loss rate of
+    6.4e-3. At another batch size the summed-loss rate is scaled by 128 / batch_size and the weight decay by
+    batch_size / 128, so that the mean-loss rate and weight decay, and so each step, stay the book's.
+    """
+    scale = BOOK_BATCH / batch_size
+    groups = fine_tuning_groups(net, learning_rate * scale, param_group)
+    return torch.optim.SGD(groups, lr=learning_rate * scale, weight_decay=0.001 / scale)
+
+
 def train_fine_tuning(
     net: nn.Module,
     learning_rate: float,
@@ -47,25 +64,31 @@ def train_fine_tuning(
     plot: bool = True,
     fast: bool = False,
     precision: str | None = None,
+    validation: bool = False,
 ) -> History:
     """The book's recipe: SGD, weight decay 1e-3, summed loss; with `param_group`, `fc` learns 10x faster.
 
+    `learning_rate` is the book's, for batches of 128; `fine_tuning_trainer` keeps its steps the book's
+    size at the world's batch size (the mini world's 32: a summed-loss rate of 4 x `learning_rate`).
     `fast=True`: the same recipe on the fast path (`d2lft.fast.train_fast`), with batches augmented
     from images decoded once, on the first device (`load_data_hotdog_decoded`), in `precision`
     (`d2lft.fast.resolve_precision`: fp32 on CPUs unless you ask for "bf16").
+    `validation=True`: train on four fifths of the training images and measure on the held-out fifth
+    (`d2lft.data.validation_split`), for choosing hyperparameters; the test set stays unseen.
     """
     if precision is not None and not fast:
         raise ValueError("precision applies to the fast path only: add fast=True")
     world = world or get_world()
     batch_size = batch_size or world.batch_size
     loss = nn.CrossEntropyLoss(reduction="none")
-    trainer = torch.optim.SGD(fine_tuning_groups(net, learning_rate, param_group), lr=learning_rate, weight_decay=0.001)
+    trainer = fine_tuning_trainer(net, learning_rate, batch_size, param_group)
+    held_out = "val" if validation else "test"
     if not fast:
-        train_iter, test_iter = load_data_hotdog(batch_size, world)
-        return train_ch13(net, train_iter, test_iter, loss, trainer, num_epochs, devices, plot)
+        train_iter, test_iter = load_data_hotdog(batch_size, world, validation=validation)
+        return train_ch13(net, train_iter, test_iter, loss, trainer, num_epochs, devices, plot, held_out)
     devices = list(devices) if devices else try_all_gpus()
-    train_iter, test_iter = load_data_hotdog_decoded(batch_size, world, devices[0])
-    return train_fast(net, train_iter, test_iter, loss, trainer, num_epochs, devices, plot, precision)
+    train_iter, test_iter = load_data_hotdog_decoded(batch_size, world, devices[0], validation)
+    return train_fast(net, train_iter, test_iter, loss, trainer, num_epochs, devices, plot, precision, held_out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -81,7 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     from .models import load_pretrained
 
     parser = argparse.ArgumentParser(prog="python -m d2lft.finetune", description=main.__doc__)
-    parser.add_argument("--lr", type=float, default=None, help="base learning rate (default: 5e-5, scratch 5e-4)")
+    parser.add_argument(
+        "--lr",
+        type=float,
+        default=None,
+        help="the book's base rate, for batches of 128 (default: 5e-5, scratch 5e-4)",
+    )
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=None, help="global batch (default: the world's)")
     parser.add_argument("--scratch", action="store_true", help="random weights, one learning rate for all layers")
@@ -126,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     net.to(device)
     if distributed:
         train_set, test_set = hotdog_splits(hotdog_dir(world), *hotdog_augs(world.crop_size, world.resize_size))
-        trainer = torch.optim.SGD(fine_tuning_groups(net, lr, not args.scratch), lr=lr, weight_decay=0.001)
+        trainer = fine_tuning_trainer(net, lr, batch_size, not args.scratch)
         train_ddp(
             net, train_set, test_set, nn.CrossEntropyLoss(reduction="none"), trainer, args.epochs, batch_size, args.seed
         )

@@ -90,6 +90,7 @@ class History:
     examples_per_sec: float = float("nan")
     devices: str = ""
     precision: str | None = None  # the fast path's ("fp32", "bf16"); None: the book's loop, always float32
+    held_out: str = "test"  # what `test_acc` was measured on: "test", or "val" for a validation split
 
     def add_epoch(self, train_loss: float, train_acc: float, test_acc: float, seconds: float) -> None:
         """Record one finished epoch: mean training loss and accuracy, test accuracy, training seconds."""
@@ -100,7 +101,8 @@ class History:
 
     def summary(self) -> str:
         """The book's first summary line for the last epoch."""
-        return f"loss {self.train_loss[-1]:.3f}, train acc {self.train_acc[-1]:.3f}, test acc {self.test_acc[-1]:.3f}"
+        last = f"{self.held_out} acc {self.test_acc[-1]:.3f}"
+        return f"loss {self.train_loss[-1]:.3f}, train acc {self.train_acc[-1]:.3f}, {last}"
 
     def report(self, examples_per_sec: float) -> None:
         """Set the throughput, print the book's two summary lines, and log the run to `$D2LFT_RUNS` if set."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -55,14 +56,23 @@ def show_images(imgs: Sequence, num_rows: int, num_cols: int, titles: Sequence[s
 class Animator:
     """A live training plot: redrawn in place in Jupyter, one figure left in the saved notebook."""
 
-    def __init__(self, xlabel: str, legend: Sequence[str], xlim: tuple[float, float], ylim=(0, 1), figsize=(4.5, 3)):
+    def __init__(
+        self,
+        xlabel: str,
+        legend: Sequence[str],
+        xlim: tuple[float, float],
+        ylim: tuple[float, float] | None = None,
+        figsize=(4.5, 3.2),
+        title: str | None = None,
+    ):
+        """`ylim=None` fits the y-range to the values (from 0, at least to 1: accuracies and losses alike)."""
         self.legend = list(legend)
         self.xs: list[list[float]] = [[] for _ in legend]
         self.ys: list[list[float]] = [[] for _ in legend]
         # A bare Figure (not pyplot's) is never shown again by the inline backend at cell end.
         self.fig = Figure(figsize=figsize, dpi=80)
         self.ax = self.fig.add_subplot()
-        self.xlabel, self.xlim, self.ylim = xlabel, xlim, ylim
+        self.xlabel, self.xlim, self.ylim, self.title = xlabel, xlim, ylim, title
         self.handle = None
         if _in_notebook():
             from IPython.display import display
@@ -94,9 +104,14 @@ class Animator:
             ax.plot(x, y, style, label=label)
         ax.set_xlabel(self.xlabel)
         ax.set_xlim(*self.xlim)
-        ax.set_ylim(*self.ylim)
+        top = max([1.0] + [y for ys in self.ys for y in ys if math.isfinite(y)])
+        ax.set_ylim(*(self.ylim or (0, top * 1.05)))
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="center right")
+        if self.title:
+            ax.set_title(self.title, fontsize="medium")
+        # Below the axes, so that it never hides a curve.
+        legend = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.2), "ncol": len(self.legend), "frameon": False}
+        ax.legend(fontsize="small", **legend)
         self.fig.tight_layout()
 
 

@@ -91,9 +91,9 @@ def fit(
     return history
 
 
-def training_animator(num_epochs: int) -> Animator:
-    """The book's live plot of training loss, training accuracy and test accuracy by epoch."""
-    return Animator("epoch", ["train loss", "train acc", "test acc"], xlim=(1, num_epochs))
+def training_animator(num_epochs: int, held_out: str = "test", title: str | None = None) -> Animator:
+    """The book's live plot of training loss, training accuracy and held-out (test) accuracy by epoch."""
+    return Animator("epoch", ["train loss", "train acc", f"{held_out} acc"], xlim=(1, num_epochs), title=title)
 
 
 def train_ch13(
@@ -105,14 +105,16 @@ def train_ch13(
     num_epochs: int,
     devices: Sequence[torch.device] | None = None,
     plot: bool = True,
+    held_out: str = "test",
 ) -> History:
     """Train `net` as the book's `train_ch13` does, on CPU, one GPU or several; return the History.
 
-    Its examples/sec counts the time spent in training steps only, as the book's does.
+    Its examples/sec counts the time spent in training steps only, as the book's does. `held_out`
+    names what `test_iter` holds ("val" for a validation split) in the plot and the summary.
     """
     devices = list(devices) if devices else try_all_gpus()
     model = place(net, devices)
-    animator = training_animator(num_epochs) if plot else None
+    animator = training_animator(num_epochs, held_out, "train_ch13 (the book's loop)") if plot else None
     num_batches = len(train_iter)
     every = max(1, num_batches // 5)  # the book divides by num_batches // 5, which is 0 below 5 batches
 
@@ -129,6 +131,6 @@ def train_ch13(
                 animator.add(epoch + (i + 1) / num_batches, (metric[0] / metric[2], metric[1] / metric[3], None))
         return metric
 
-    history = History(devices=str(devices))
+    history = History(devices=str(devices), held_out=held_out)
     return fit(history, num_epochs, num_batches, train_epoch, lambda: evaluate_accuracy(model, test_iter, devices[0]),
                animator)  # fmt: skip

@@ -54,6 +54,44 @@ def test_load_data_hotdog_reads_the_mini_world(data_home, monkeypatch):
     assert (data_home / "mini-hotdog" / "train" / "hotdog").is_dir()
 
 
+@given(
+    counts=st.lists(st.integers(1, 30), min_size=1, max_size=4),
+    fraction=st.floats(0.05, 0.95),
+    seed=st.integers(0, 2**31),
+)
+def test_validation_split_is_disjoint_complete_stratified_and_seeded(counts, fraction, seed):
+    targets = [label for label, n in enumerate(counts) for _ in range(n)]
+    train_ids, val_ids = d2lft.validation_split(targets, fraction, seed)
+    assert sorted(train_ids + val_ids) == list(range(len(targets)))  # every image once
+    for label, n in enumerate(counts):  # each class held out in its share, at least one image
+        held = sum(targets[i] == label for i in val_ids)
+        assert held == max(1, round(fraction * n))
+    assert d2lft.validation_split(targets, fraction, seed) == (train_ids, val_ids)
+
+
+def test_validation_split_draws_another_subset_for_another_seed_and_refuses_a_bad_fraction():
+    targets = [0] * 50 + [1] * 50
+    assert d2lft.validation_split(targets, 0.2, 0)[1] != d2lft.validation_split(targets, 0.2, 1)[1]
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        d2lft.validation_split(targets, 1.0)
+
+
+def test_load_data_hotdog_holds_out_a_validation_fifth_of_the_training_images(data_home, monkeypatch):
+    monkeypatch.setattr(d2lft.worlds, "MINI_COUNTS", {"train": 10, "test": 2})
+    world = d2lft.get_world("mini")
+    train_iter, val_iter = d2lft.load_data_hotdog(3, world, validation=True)
+    train_files = {train_iter.dataset.dataset.samples[i][0] for i in train_iter.dataset.indices}
+    val_files = {val_iter.dataset.dataset.samples[i][0] for i in val_iter.dataset.indices}
+    assert len(train_files) == 16 and len(val_files) == 4 and not train_files & val_files
+    assert all("/train/" in f for f in val_files)  # from the training images, never the test set
+    X1, _ = next(iter(torch.utils.data.DataLoader(val_iter.dataset, 4)))
+    X2, _ = next(iter(torch.utils.data.DataLoader(val_iter.dataset, 4)))
+    assert torch.equal(X1, X2)  # the test transform: no random crops or flips
+    fast_train, fast_val = d2lft.decoded.load_data_hotdog_decoded(3, world, validation=True)
+    assert fast_train.indices.tolist() == train_iter.dataset.indices
+    assert fast_val.indices.tolist() == val_iter.dataset.indices and not fast_val.train
+
+
 # ----- bad and unusual image files -------------------------------------------------------------
 
 

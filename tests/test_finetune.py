@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
+import torch
 import torchvision
+from torch import nn
 
 import d2lft
 from d2lft import finetune
@@ -38,3 +42,27 @@ def test_the_cli_trains_in_the_mini_world_and_saves_a_loadable_model(args, data_
         source, _ = d2lft.load_pretrained("resnet18", d2lft.get_world("mini"))
         moved = (net.conv1.weight - source.conv1.weight).abs().max()
         assert 0 < moved < 0.01  # trained, a little (lr 5e-5), from the source's weights
+
+
+@pytest.mark.parametrize("batch_size", [128, 32, 7])
+def test_the_book_trainer_takes_the_books_mean_loss_step_at_any_batch_size(batch_size):
+    """One summed-loss step of `fine_tuning_trainer(net, 5e-5, batch)` equals a mean-loss step at the book's
+    6.4e-3 (head 6.4e-2) with the book's mean-loss weight decay 1e-3 / 128, whatever the batch."""
+    torch.manual_seed(0)
+    net = d2lft.replace_fc(torchvision.models.resnet18(num_classes=2), 2)
+    net.eval()  # BatchNorm as a fixed layer: the two steps see the same function
+    X, y = torch.randn(batch_size, 3, 32, 32), torch.randint(0, 2, (batch_size,))
+    summed, mean = copy.deepcopy(net), copy.deepcopy(net)
+    trainer = d2lft.fine_tuning_trainer(summed, 5e-5, batch_size)
+    nn.functional.cross_entropy(summed(X), y, reduction="sum").backward()
+    trainer.step()
+    head = [p for p in mean.fc.parameters()]
+    body = [p for p in mean.parameters() if all(p is not h for h in head)]
+    reference = torch.optim.SGD(
+        [{"params": body, "lr": 6.4e-3}, {"params": head, "lr": 6.4e-2}], weight_decay=1e-3 / 128
+    )
+    nn.functional.cross_entropy(mean(X), y).backward()
+    reference.step()
+    moved = (summed.conv1.weight - net.conv1.weight).abs().max()
+    assert moved > 0
+    torch.testing.assert_close(summed.state_dict(), mean.state_dict(), rtol=1e-4, atol=1e-7)

@@ -42,3 +42,9 @@ def test_the_confusion_matrix_has_true_classes_as_rows_and_predictions_as_column
 def test_a_class_never_seen_still_gets_its_row_and_column():
     matrix = d2lft.confusion_matrix(torch.tensor([0, 0]), torch.tensor([0, 1]), 4)
     assert matrix.shape == (4, 4) and matrix[1, 0] == 1 and matrix[2:].sum() == matrix[:, 2:].sum() == 0
+
+
+def test_a_history_measured_on_a_validation_split_says_so():
+    history = d2lft.metrics.History(held_out="val")
+    history.add_epoch(0.5, 0.75, 0.625, 1.0)
+    assert history.summary() == "loss 0.500, train acc 0.750, val acc 0.625"

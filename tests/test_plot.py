@@ -37,3 +37,15 @@ def test_animator_outside_a_notebook_records_without_displaying():
     animator = d2lft.Animator("epoch", ["loss", "acc"], xlim=(1, 2))
     animator.add(1, (0.5, None))
     assert animator.handle is None and animator.ys == [[0.5], []]
+
+
+def test_animator_fits_a_large_loss_names_its_plot_and_keeps_the_legend_off_the_curves():
+    animator = d2lft.Animator("epoch", ["train loss", "train acc", "val acc"], xlim=(1, 2), title="a run")
+    animator.add(1, (3.8, 0.5, 0.5))
+    animator._draw()
+    bottom, top = animator.ax.get_ylim()
+    assert bottom == 0 and top >= 3.8  # a loss above 1 stays in view
+    assert animator.ax.get_title() == "a run"
+    legend = animator.ax.get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["train loss", "train acc", "val acc"]
+    assert legend.get_bbox_to_anchor().y0 < animator.ax.get_window_extent().y0  # below the axes
