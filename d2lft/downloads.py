@@ -61,15 +61,31 @@ def sha1sum(path: str | os.PathLike) -> str:
     return file_hash(path, "sha1")
 
 
-def _hub_entry(name: str) -> tuple[str, str]:
+def mirrored(url: str, mirror: str | None) -> str:
+    """`url`, or the file of the same name under `mirror` (a base URL, or a local folder) when one is given."""
+    if not mirror or not mirror.strip():
+        return url
+    mirror = mirror.strip()
+    if "://" not in mirror:  # a folder: a USB stick, a shared drive
+        mirror = Path(mirror).expanduser().resolve().as_uri()
+    return mirror.rstrip("/") + "/" + url.rsplit("/", 1)[-1]
+
+
+def hub_entry(name: str) -> tuple[str, str]:
+    """`DATA_HUB[name]`'s (URL, SHA-1), the URL under `$D2LFT_DATA_URL` when a mirror is set; the SHA-1 stays."""
     if name not in DATA_HUB:
         raise KeyError(f"{name!r} is not in DATA_HUB; known names: {sorted(DATA_HUB)}")
-    return DATA_HUB[name]
+    url, sha1 = DATA_HUB[name]
+    return mirrored(url, os.environ.get("D2LFT_DATA_URL")), sha1
 
 
 def download(name: str, folder: str | os.PathLike | None = None, timeout: float = 30.0) -> Path:
-    """Download `DATA_HUB[name]` into `folder` (default `data/`), verify its SHA-1, return its path."""
-    url, sha1 = _hub_entry(name)
+    """Download `DATA_HUB[name]` into `folder` (default `data/`), verify its SHA-1, return its path.
+
+    With `$D2LFT_DATA_URL` set (a mirror's base URL, or a folder), the file comes from there, checked
+    against the same SHA-1.
+    """
+    url, sha1 = hub_entry(name)
     folder = Path(folder) if folder is not None else data_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / url.rsplit("/", 1)[-1]
@@ -78,12 +94,20 @@ def download(name: str, folder: str | os.PathLike | None = None, timeout: float 
         if cached == sha1:
             return target
         log.warning("%s has SHA-1 %s, expected %s: downloading it again", target, cached, sha1)
-    _remove_stale_parts(folder, target.name)
+    return download_url(url, target, sha1, "sha1", timeout, expects=f"DATA_HUB[{name!r}] expects")
+
+
+def download_url(
+    url: str, target: Path, expected: str, algorithm: str = "sha1", timeout: float = 30.0, expects: str = "expected:"
+) -> Path:
+    """Stream `url` into `target`, kept only when its `algorithm` digest starts with `expected`."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_parts(target.parent, target.name)
     with atomic_write(target, "wb") as f:
-        got = _fetch(url, f, timeout, target)
-        if got != sha1:
+        got = _fetch(url, f, timeout, target, algorithm)
+        if not got.startswith(expected):
             raise ChecksumError(
-                f"{url} downloaded with SHA-1 {got}, but DATA_HUB[{name!r}] expects {sha1}. "
+                f"{url} downloaded with {algorithm.upper().replace('SHA', 'SHA-')} {got}, but {expects} {expected}. "
                 f"Nothing was kept at {target}. Download again; if it keeps happening, "
                 f"the server or a proxy is sending a different file."
             )
@@ -98,14 +122,14 @@ def _remove_stale_parts(folder: Path, name: str) -> None:
             part.unlink(missing_ok=True)
 
 
-def _fetch(url: str, f, timeout: float, target: Path) -> str:
-    """Stream `url` into the open file `f` (bound for `target`) with a progress bar; return its SHA-1."""
-    digest = hashlib.sha1()
+def _fetch(url: str, f, timeout: float, target: Path, algorithm: str = "sha1") -> str:
+    """Stream `url` into the open file `f` (bound for `target`) with a progress bar; return its digest."""
+    digest = hashlib.new(algorithm)
     hint = f"Check the internet connection, or fetch {url} by hand into {target.parent}."
     try:
         # A new opener each time: proxy settings are read now, not cached from an earlier urlopen.
         with urllib.request.build_opener().open(url, timeout=timeout) as response:
-            if response.status != 200:
+            if response.status not in (200, None):  # None: a file:// URL (a mirror folder)
                 raise DownloadError(f"{url} answered HTTP {response.status}. {hint}")
             expected = response.headers.get("Content-Length")
             expected = int(expected) if expected is not None else None
@@ -131,7 +155,7 @@ def _fetch(url: str, f, timeout: float, target: Path) -> str:
 def download_extract(name: str, folder: str | os.PathLike | None = None) -> Path:
     """Download and extract `DATA_HUB[name]`; return the extracted folder (e.g. `data/hotdog`)."""
     archive = download(name, folder)
-    _, sha1 = _hub_entry(name)
+    _, sha1 = hub_entry(name)
     stem = archive.name.split(".")[0]
     out = archive.parent / stem
     marker = out / _EXTRACTED_MARKER

@@ -2,7 +2,8 @@
 
 - `hotdog` world: torchvision's weights API (`ResNet18_Weights.IMAGENET1K_V1`) and ImageNet's
   1000 category names. torch checks a weights file's SHA-256 only when it downloads it; a cached
-  file is loaded unchecked, so every load here checks it first.
+  file is loaded unchecked, so every load here checks it first. `$D2LFT_WEIGHTS_URL` (a mirror's
+  base URL, or a folder) serves the same files, under the same check.
 - `mini` world: the same torchvision architecture, pretrained on drawn foods (`hotdog` among them)
   by `d2lft.mini.source`, shipped in `data/mini-source/`; its SHA-256 is checked the same way.
 """
@@ -18,6 +19,7 @@ import torch
 import torchvision
 from torch import nn
 
+from .downloads import DownloadError, download_url, mirrored
 from .files import file_hash
 from .mini.source import mini_source_file
 from .worlds import World, get_world
@@ -50,6 +52,18 @@ def verify_weights_file(path: str | os.PathLike, expected: str | None = None) ->
         )
 
 
+def fetch_weights(url: str, path: Path, mirror: str) -> Path:
+    """torchvision's weights file `url`, fetched from `mirror` (a base URL or a folder) into torch's cache at
+    `path`, kept only if its SHA-256 starts with the prefix in its name, as torch checks the real download."""
+    match = _HASH_IN_NAME.search(path.name)
+    if not match:
+        raise ValueError(f"{path.name} carries no SHA-256 prefix in its name (like resnet18-f37072fd.pth)")
+    try:
+        return download_url(mirrored(url, mirror), path, match.group(1), "sha256", expects=f"{path.name} names")
+    except DownloadError as e:
+        raise WeightsError(f"{e} (the mirror comes from D2LFT_WEIGHTS_URL={mirror})") from e
+
+
 def load_pretrained(arch: str = "resnet18", world: World | None = None) -> tuple[nn.Module, list[str]]:
     """Return the world's pretrained `arch` (a torchvision model) and its category names."""
     world = world or get_world()
@@ -61,6 +75,9 @@ def load_pretrained(arch: str = "resnet18", world: World | None = None) -> tuple
         return model, list(meta["categories"])
     weights = torchvision.models.get_model_weights(arch)["IMAGENET1K_V1"]
     path = weights_cache_path(weights.url)
+    mirror = os.environ.get("D2LFT_WEIGHTS_URL", "").strip()
+    if mirror and not path.exists():  # a classroom's or a region's copy of torchvision's files
+        fetch_weights(weights.url, path, mirror)
     if path.exists():
         verify_weights_file(path)
     try:
@@ -68,7 +85,7 @@ def load_pretrained(arch: str = "resnet18", world: World | None = None) -> tuple
     except (urllib.error.URLError, OSError) as e:
         raise WeightsError(
             f"Could not download the {arch} ImageNet weights from {weights.url} ({e}). Offline? "
-            f"Download that file on a machine with internet and place it at {path} "
-            f"(or set D2LFT_WORLD=mini to use the offline stand-in)."
+            f"Download that file on a machine with internet and place it at {path}, or set "
+            f"D2LFT_WEIGHTS_URL to a mirror or folder that holds it (or D2LFT_WORLD=mini for the offline stand-in)."
         ) from e
     return model, list(weights.meta["categories"])

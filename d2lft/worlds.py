@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from .downloads import DATA_HUB
+from .downloads import hub_entry
 from .paths import data_dir
 
 WORLDS = ("hotdog", "mini")
@@ -64,11 +64,11 @@ def hotdog_cached() -> bool:
 
 
 def hotdog_reachable(timeout: float = 3.0) -> bool:
-    """True when the book's data server answers a HEAD request for the hotdog zip."""
-    request = urllib.request.Request(DATA_HUB["hotdog"][0], method="HEAD")
+    """True when the book's data server (or the mirror in `$D2LFT_DATA_URL`) answers for the hotdog zip."""
+    request = urllib.request.Request(hub_entry("hotdog")[0], method="HEAD")
     try:
         with urllib.request.build_opener().open(request, timeout=timeout) as response:  # proxies read now
-            return response.status == 200
+            return response.status in (200, None)  # None: a file in a mirror folder
     except (urllib.error.URLError, OSError, ValueError):
         return False
 

@@ -203,3 +203,48 @@ def test_a_truncated_download_names_the_url(hub, data_home):
     with pytest.raises(d2lft.downloads.DownloadError) as err:
         d2lft.downloads.download("toy")
     assert url in str(err.value)
+
+
+def test_a_mirror_serves_the_hub_file_under_the_book_checksum(monkeypatch, data_home, http_server):
+    """`D2LFT_DATA_URL`: the same file name under another base URL, checked against DATA_HUB's SHA-1."""
+    monkeypatch.setitem(dl.DATA_HUB, "toy", (dl.DATA_URL + "toy.zip", hashlib.sha1(GOOD).hexdigest()))
+    http_server.add("/mirror/toy.zip", Route(GOOD))
+    monkeypatch.setenv("D2LFT_DATA_URL", http_server.url + "/mirror/")
+    out = d2lft.download_extract("toy")
+    assert (out / "train" / "hotdog" / "0.txt").read_bytes() == b"a"
+    assert http_server.hits == ["/mirror/toy.zip"]
+
+
+def test_a_mirror_with_another_file_is_refused_and_keeps_nothing(monkeypatch, data_home, http_server):
+    expected = hashlib.sha1(GOOD).hexdigest()
+    monkeypatch.setitem(dl.DATA_HUB, "toy", (dl.DATA_URL + "toy.zip", expected))
+    http_server.add("/mirror/toy.zip", Route(_zip({"toy/other.txt": b"c"})))
+    monkeypatch.setenv("D2LFT_DATA_URL", http_server.url + "/mirror")
+    with pytest.raises(dl.ChecksumError) as err:
+        d2lft.download_extract("toy")
+    assert http_server.url + "/mirror/toy.zip" in str(err.value) and expected in str(err.value)
+    assert _leftovers(data_home) == []
+
+
+def test_a_folder_is_a_mirror_too(monkeypatch, data_home, tmp_path):
+    """A teacher's USB stick or shared drive: `D2LFT_DATA_URL` names a folder; no server is asked."""
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    (stick / "toy.zip").write_bytes(GOOD)
+    monkeypatch.setitem(dl.DATA_HUB, "toy", ("http://127.0.0.1:9/toy.zip", hashlib.sha1(GOOD).hexdigest()))
+    monkeypatch.setenv("D2LFT_DATA_URL", str(stick))
+    assert (d2lft.download_extract("toy") / "test" / "not-hotdog" / "1.txt").read_bytes() == b"b"
+    (stick / "toy.zip").unlink()
+    with pytest.raises(dl.DownloadError, match="toy.zip"):
+        dl.download("toy", data_home / "elsewhere")
+
+
+def test_the_hotdog_world_is_chosen_when_its_mirror_answers(monkeypatch, data_home, http_server):
+    monkeypatch.delenv("D2LFT_WORLD", raising=False)
+    http_server.add("/mirror/hotdog.zip", Route(GOOD))
+    monkeypatch.setenv("D2LFT_DATA_URL", http_server.url + "/mirror/")
+    world = d2lft.get_world()
+    assert world.name == "hotdog" and "reachable" in world.reason
+    assert http_server.hits == ["/mirror/hotdog.zip"]
+    monkeypatch.setenv("D2LFT_DATA_URL", http_server.url + "/empty/")
+    assert d2lft.get_world().name == "mini"

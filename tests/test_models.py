@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import Route
 
 import d2lft
 from d2lft.mini import drawing, source
@@ -55,6 +56,27 @@ def test_missing_weights_offline_name_the_url_and_the_cache_path(torch_home, off
     assert "https://download.pytorch.org/models/" + RESNET18_FILE in message
     assert str(torch_home / "hub" / "checkpoints" / RESNET18_FILE) in message
     assert not list(torch_home.rglob("*.pth"))
+
+
+def test_weights_come_from_a_mirror_checked_against_the_hash_in_their_name(torch_home, http_server):
+    """`D2LFT_WEIGHTS_URL`: torchvision's file name under another base URL, kept only if its SHA-256 fits."""
+    body = b"a stand-in weights file"
+    name = f"toy-{hashlib.sha256(body).hexdigest()[:8]}.pth"
+    http_server.add("/models/" + name, Route(body))
+    target = torch_home / "hub" / "checkpoints" / name
+    got = d2lft.models.fetch_weights("https://download.pytorch.org/models/" + name, target, http_server.url + "/models")
+    assert got == target and target.read_bytes() == body
+
+
+def test_a_mirror_with_other_weights_is_refused_and_keeps_nothing(torch_home, http_server, offline, monkeypatch):
+    http_server.add("/models/" + RESNET18_FILE, Route(b"not the ResNet-18 weights"))
+    monkeypatch.setenv("no_proxy", "127.0.0.1")  # the mirror answers; anything else is offline
+    monkeypatch.setenv("D2LFT_WEIGHTS_URL", http_server.url + "/models/")
+    with pytest.raises(d2lft.models.WeightsError) as err:
+        d2lft.load_pretrained("resnet18", d2lft.get_world("hotdog"))
+    message = str(err.value)
+    assert "f37072fd" in message and "D2LFT_WEIGHTS_URL" in message and http_server.url in message
+    assert not list(torch_home.rglob("*.pth")) and http_server.hits == ["/models/" + RESNET18_FILE]
 
 
 def test_verify_weights_file_accepts_a_file_whose_name_carries_its_hash(tmp_path):
