@@ -25,6 +25,7 @@ from .fast import train_fast
 from .finetune import count_parameters, fine_tuning_groups, fine_tuning_trainer, replace_fc, train_fine_tuning
 from .freeze import (
     extract_features,
+    keep_bn_in_eval,
     keep_frozen_bn_in_eval,
     param_groups_by_prefix,
     params_to_learn,
@@ -63,6 +64,7 @@ __all__ = [
     "hotdog_augs",
     "hotdog_dir",
     "image_folder",
+    "keep_bn_in_eval",
     "keep_frozen_bn_in_eval",
     "load_checkpoint",
     "load_data_hotdog",

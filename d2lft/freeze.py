@@ -49,6 +49,23 @@ def _keep_eval_when_frozen(module: nn.Module, args) -> None:
         module.training = False  # use and keep the running statistics, whatever net.train() said
 
 
+def _keep_eval(module: nn.Module, args) -> None:
+    module.training = False
+
+
+def _hook_batch_norms(net: nn.Module, hook) -> int:
+    layers = [m for m in net.modules() if isinstance(m, _BatchNorm)]
+    for layer in layers:
+        layer.register_forward_pre_hook(hook)
+    return len(layers)
+
+
+def keep_bn_in_eval(net: nn.Module) -> int:
+    """Keras's advice for fine-tuning: every BatchNorm layer in eval mode, even inside `net.train()` and even
+    where its scale and shift train, so that the running statistics are used and kept. Returns the number hooked."""
+    return _hook_batch_norms(net, _keep_eval)
+
+
 def keep_frozen_bn_in_eval(net: nn.Module) -> int:
     """Make BatchNorm layers whose parameters are frozen run in eval mode, even inside `net.train()`.
 
@@ -57,10 +74,7 @@ def keep_frozen_bn_in_eval(net: nn.Module) -> int:
     changing. A forward pre-hook switches such layers to eval mode just before they run; layers that
     are unfrozen later train normally again. Returns the number of BatchNorm layers hooked.
     """
-    layers = [m for m in net.modules() if isinstance(m, _BatchNorm)]
-    for layer in layers:
-        layer.register_forward_pre_hook(_keep_eval_when_frozen)
-    return len(layers)
+    return _hook_batch_norms(net, _keep_eval_when_frozen)
 
 
 def param_groups_by_prefix(net: nn.Module, lrs: Mapping[str, float], freeze_unmatched: bool = True) -> list[dict]:

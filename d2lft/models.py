@@ -36,14 +36,17 @@ def weights_cache_path(url: str) -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
 
 
+def _hash_in_name(path: Path) -> str:
+    match = _HASH_IN_NAME.search(path.name)
+    if not match:
+        raise ValueError(f"{path.name} carries no SHA-256 prefix in its name (like resnet18-f37072fd.pth)")
+    return match.group(1)
+
+
 def verify_weights_file(path: str | os.PathLike, expected: str | None = None) -> None:
     """Check a weights file against `expected` (a SHA-256 or its prefix), else the prefix in its name."""
     path = Path(path)
-    if expected is None:
-        match = _HASH_IN_NAME.search(path.name)
-        if not match:
-            raise ValueError(f"{path.name} carries no SHA-256 prefix in its name (like resnet18-f37072fd.pth)")
-        expected = match.group(1)
+    expected = expected or _hash_in_name(path)
     actual = file_hash(path, "sha256")
     if not actual.startswith(expected):
         raise WeightsError(
@@ -55,11 +58,8 @@ def verify_weights_file(path: str | os.PathLike, expected: str | None = None) ->
 def fetch_weights(url: str, path: Path, mirror: str) -> Path:
     """torchvision's weights file `url`, fetched from `mirror` (a base URL or a folder) into torch's cache at
     `path`, kept only if its SHA-256 starts with the prefix in its name, as torch checks the real download."""
-    match = _HASH_IN_NAME.search(path.name)
-    if not match:
-        raise ValueError(f"{path.name} carries no SHA-256 prefix in its name (like resnet18-f37072fd.pth)")
     try:
-        return download_url(mirrored(url, mirror), path, match.group(1), "sha256", expects=f"{path.name} names")
+        return download_url(mirrored(url, mirror), path, _hash_in_name(path), "sha256", expects=f"{path.name} names")
     except DownloadError as e:
         raise WeightsError(f"{e} (the mirror comes from D2LFT_WEIGHTS_URL={mirror})") from e
 
@@ -77,8 +77,8 @@ def load_pretrained(arch: str = "resnet18", world: World | None = None) -> tuple
     path = weights_cache_path(weights.url)
     mirror = os.environ.get("D2LFT_WEIGHTS_URL", "").strip()
     if mirror and not path.exists():  # a classroom's or a region's copy of torchvision's files
-        fetch_weights(weights.url, path, mirror)
-    if path.exists():
+        fetch_weights(weights.url, path, mirror)  # checked as it arrives
+    elif path.exists():
         verify_weights_file(path)
     try:
         model = torchvision.models.get_model(arch, weights=weights)

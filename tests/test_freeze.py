@@ -48,6 +48,17 @@ def test_frozen_batchnorm_keeps_its_statistics_and_unfrozen_batchnorm_trains():
     assert not torch.equal(net.layer4[1].bn2.running_mean, live_before)
 
 
+def test_keep_bn_in_eval_keeps_every_statistic_while_the_weights_train():
+    """Keras's advice: BatchNorm in inference mode even where its scale and shift learn."""
+    net = _resnet()
+    assert d2lft.keep_bn_in_eval(net) == 20
+    before = {k: v.clone() for k, v in net.state_dict().items() if "running_" in k}
+    net.train()
+    net(torch.randn(4, 3, 32, 32)).sum().backward()
+    assert all(torch.equal(net.state_dict()[k], v) for k, v in before.items())
+    assert net.layer4[1].bn2.weight.grad is not None and net.training
+
+
 def test_without_the_fix_a_frozen_backbone_still_changes():
     net = _resnet()
     d2lft.set_parameter_requires_grad(net, True)
