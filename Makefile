@@ -12,7 +12,7 @@ ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: setup setup-lab browser lab test test-quick test-unit test-notebooks test-portable spread notebooks course \
-	bench lint clean
+	bench rehearse lint clean
 
 setup-lab: $(LAB_STAMP)
 setup: $(STAMP)
@@ -74,6 +74,12 @@ notebooks: setup-lab
 # A teacher's reference run in the active world: executed notebooks, HTML pages and a results summary in build/.
 course: setup-lab
 	$(PY) -m d2lft.course
+
+# The real hotdog world rehearsed offline: stand-in hotdog.zip and ResNet-18 weights served from 127.0.0.1,
+# every notebook run through the real download and weights code into build/rehearsal/
+# (REHEARSE_ARGS="--per-class 100 40 --notebooks 03_" for a smaller or partial rehearsal; "--serve" for JupyterLab).
+rehearse: setup-lab
+	$(PY) -m d2lft.rehearsal $(REHEARSE_ARGS)
 
 # The book's d2l.train_ch13 against d2lft's fast path, side by side (README: Performance).
 bench: setup

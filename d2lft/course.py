@@ -100,8 +100,9 @@ def training_runs(nb, notebook: str, records: list[dict]) -> list[dict]:
     return runs
 
 
-def run_course(out: Path = REPO_ROOT / "build", timeout: int = 1800) -> int:
-    """Execute every notebook into `out`; write HTML pages and the results summary; return the number of failures."""
+def run_course(out: Path = REPO_ROOT / "build", timeout: int = 1800, notebooks: list[Path] | None = None) -> int:
+    """Execute every notebook (or those given) into `out`; write HTML pages and the results summary;
+    return the number of failures."""
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -109,7 +110,7 @@ def run_course(out: Path = REPO_ROOT / "build", timeout: int = 1800) -> int:
     print(world)
     (out / "html").mkdir(parents=True, exist_ok=True)
     runs, timings, failures = [], [], 0
-    for path in course_notebooks():
+    for path in course_notebooks() if notebooks is None else notebooks:
         name = str(path.relative_to(REPO_ROOT / "notebooks"))
         nb = nbformat.read(path, as_version=4)
         log = out / "runs" / f"{name.replace('/', '__')}.jsonl"

@@ -9,6 +9,12 @@ Differences from d2l, each fixing a failure a student can hit:
 - archives are extracted into a staging folder (`d2lft.files.atomic_folder`), refusing members that
   would land outside it, and moved into place in one step, so a half-extracted folder is never used.
 
+A mirror (`$D2LFT_DATA_URL`, and `$D2LFT_WEIGHTS_URL` in `d2lft.models`) serves the real files under
+their real checksums. One exception exists, for rehearsing the real world offline (`d2lft.rehearsal`):
+a server on this machine (127.0.0.1) may declare stand-in files in `d2lft-stand-in.json`, with their own
+checksums. They are accepted only into caches kept apart from the real ones (`$D2LFT_DATA`,
+`$TORCH_HOME` set), and the world banner says STAND-IN.
+
 Why not `pooch`, the scientific Python standard? It would replace `_fetch` (about 30 lines) but not
 the rest: it leaves its temporary file behind when the process is killed, reuses a half-extracted
 folder, and extracts in place; each is a guarantee `tests/test_downloads.py` checks. `urllib` and
@@ -21,10 +27,13 @@ import hashlib
 import logging
 import os
 import tarfile
+import json
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
+from functools import lru_cache
 from http.client import HTTPException
 from pathlib import Path, PurePosixPath
 
@@ -42,6 +51,8 @@ DATA_HUB: dict[str, tuple[str, str]] = {
 _CHUNK = 1 << 20
 _STALE_PART_SECONDS = 3600  # a partial download this old belongs to a process that died
 _EXTRACTED_MARKER = ".d2lft-extracted"
+STAND_IN_MANIFEST = "d2lft-stand-in.json"
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class DownloadError(RuntimeError):
@@ -71,12 +82,45 @@ def mirrored(url: str, mirror: str | None) -> str:
     return mirror.rstrip("/") + "/" + url.rsplit("/", 1)[-1]
 
 
+@lru_cache(maxsize=16)
+def _stand_in_manifest(base: str) -> dict:
+    """The stand-in files a rehearsal server at `base` declares ({} when it declares none)."""
+    try:
+        with urllib.request.build_opener().open(base + STAND_IN_MANIFEST, timeout=5) as response:
+            return json.loads(response.read().decode())["files"]
+    except (urllib.error.URLError, OSError, ValueError, KeyError):
+        return {}
+
+
+def stand_in(url: str, cache_variable: str) -> dict | None:
+    """What a rehearsal server on 127.0.0.1 declares about the stand-in at `url` (its checksum), else None.
+
+    A stand-in is accepted only into a cache kept apart from the real files: `cache_variable`
+    (`D2LFT_DATA` or `TORCH_HOME`) must be set, so that it can never take a real file's place.
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "http" or parts.hostname not in _LOOPBACK:
+        return None
+    base, name = url.rsplit("/", 1)
+    entry = _stand_in_manifest(base + "/").get(name)
+    if entry and not os.environ.get(cache_variable, "").strip():
+        raise DownloadError(
+            f"{url} is a stand-in for rehearsals (declared in {base}/{STAND_IN_MANIFEST}), not the real file. "
+            f"Set {cache_variable} to a folder of its own (as `python -m d2lft.rehearsal` does), so that it "
+            f"never replaces the real file in the default cache."
+        )
+    return entry
+
+
 def hub_entry(name: str) -> tuple[str, str]:
-    """`DATA_HUB[name]`'s (URL, SHA-1), the URL under `$D2LFT_DATA_URL` when a mirror is set; the SHA-1 stays."""
+    """`DATA_HUB[name]`'s (URL, SHA-1), the URL under `$D2LFT_DATA_URL` when a mirror is set; the SHA-1 stays
+    (but for a rehearsal's declared stand-in: `stand_in`)."""
     if name not in DATA_HUB:
         raise KeyError(f"{name!r} is not in DATA_HUB; known names: {sorted(DATA_HUB)}")
     url, sha1 = DATA_HUB[name]
-    return mirrored(url, os.environ.get("D2LFT_DATA_URL")), sha1
+    url = mirrored(url, os.environ.get("D2LFT_DATA_URL"))
+    declared = stand_in(url, "D2LFT_DATA")
+    return url, declared["sha1"] if declared else sha1
 
 
 def download(name: str, folder: str | os.PathLike | None = None, timeout: float = 30.0) -> Path:

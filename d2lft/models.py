@@ -4,6 +4,8 @@
   1000 category names. torch checks a weights file's SHA-256 only when it downloads it; a cached
   file is loaded unchecked, so every load here checks it first. `$D2LFT_WEIGHTS_URL` (a mirror's
   base URL, or a folder) serves the same files, under the same check.
+- A rehearsal (`d2lft.rehearsal`) serves a stand-in file under torchvision's name from 127.0.0.1 and
+  declares its own SHA-256 (`d2lft.downloads.stand_in`), accepted only into a separate `$TORCH_HOME`.
 - `mini` world: the same torchvision architecture, pretrained on drawn foods (`hotdog` among them)
   by `d2lft.mini.source`, shipped in `data/mini-source/`; its SHA-256 is checked the same way.
 """
@@ -19,7 +21,7 @@ import torch
 import torchvision
 from torch import nn
 
-from .downloads import DownloadError, download_url, mirrored
+from .downloads import DownloadError, download_url, mirrored, stand_in
 from .files import file_hash
 from .mini.source import mini_source_file
 from .worlds import World, get_world
@@ -55,11 +57,13 @@ def verify_weights_file(path: str | os.PathLike, expected: str | None = None) ->
         )
 
 
-def fetch_weights(url: str, path: Path, mirror: str) -> Path:
+def fetch_weights(url: str, path: Path, mirror: str, expected: str | None = None) -> Path:
     """torchvision's weights file `url`, fetched from `mirror` (a base URL or a folder) into torch's cache at
-    `path`, kept only if its SHA-256 starts with the prefix in its name, as torch checks the real download."""
+    `path`, kept only if its SHA-256 starts with `expected`, by default the prefix in its name, as torch
+    checks the real download."""
+    expects = "the rehearsal's manifest expects" if expected else f"{path.name} names"
     try:
-        return download_url(mirrored(url, mirror), path, _hash_in_name(path), "sha256", expects=f"{path.name} names")
+        return download_url(mirrored(url, mirror), path, expected or _hash_in_name(path), "sha256", expects=expects)
     except DownloadError as e:
         raise WeightsError(f"{e} (the mirror comes from D2LFT_WEIGHTS_URL={mirror})") from e
 
@@ -76,10 +80,12 @@ def load_pretrained(arch: str = "resnet18", world: World | None = None) -> tuple
     weights = torchvision.models.get_model_weights(arch)["IMAGENET1K_V1"]
     path = weights_cache_path(weights.url)
     mirror = os.environ.get("D2LFT_WEIGHTS_URL", "").strip()
+    declared = stand_in(mirrored(weights.url, mirror), "TORCH_HOME") if mirror else None
+    expected = declared["sha256"] if declared else None  # None: the prefix in the file's name
     if mirror and not path.exists():  # a classroom's or a region's copy of torchvision's files
-        fetch_weights(weights.url, path, mirror)  # checked as it arrives
+        fetch_weights(weights.url, path, mirror, expected)  # checked as it arrives
     elif path.exists():
-        verify_weights_file(path)
+        verify_weights_file(path, expected)
     try:
         model = torchvision.models.get_model(arch, weights=weights)
     except (urllib.error.URLError, OSError) as e:

@@ -20,7 +20,7 @@ metrics plot
 train fast decoded
 mini.source models checkpoint freeze
 distributed finetune
-course spread bench mini.__main__
+course rehearsal spread bench mini.__main__
 """.split()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from PIL import Image
 from tqdm.auto import tqdm
 
 from .. import worlds
@@ -13,6 +14,17 @@ from ..worlds import CLASSES
 from . import drawing
 
 _COMPLETE_MARKER = ".d2lft-complete"
+_OTHERS = [food for food in drawing.FOODS if food != "hotdog"]
+
+
+def hotdog_set_image(
+    namespace: str, split: str, label: str, index: int, short_range: tuple[int, int] = (72, 112)
+) -> Image.Image:
+    """Image `index` of class `label` in a drawn hotdog set (`namespace` keeps sets apart): a hotdog, or
+    another food in turn, its shorter side in `short_range` pixels."""
+    rng = drawing.image_rng(f"{namespace}/{split}", label, index)
+    food = "hotdog" if label == "hotdog" else _OTHERS[index % len(_OTHERS)]
+    return drawing.render_food(food, rng, drawing.random_size(rng, short_range))
 
 
 def make_mini_hotdog(folder: str | os.PathLike, counts: dict[str, int] | None = None) -> Path:
@@ -26,13 +38,10 @@ def make_mini_hotdog(folder: str | os.PathLike, counts: dict[str, int] | None = 
     marker = folder / _COMPLETE_MARKER
     if marker.exists() and marker.read_text() == stamp:
         return folder
-    others = [food for food in drawing.FOODS if food != "hotdog"]
     jobs = [(split, label, i) for split, n in counts.items() for label in CLASSES for i in range(n)]
     with atomic_folder(folder) as staging:
         for split, label, i in tqdm(jobs, desc="generating mini hotdog dataset", leave=False):
-            rng = drawing.image_rng(f"mini-hotdog/{split}", label, i)
-            food = "hotdog" if label == "hotdog" else others[i % len(others)]
-            image = drawing.render_food(food, rng, drawing.random_size(rng))
+            image = hotdog_set_image("mini-hotdog", split, label, i)
             out = staging / split / label / f"{i:04d}.jpg"
             out.parent.mkdir(parents=True, exist_ok=True)
             image.save(out, quality=90)

@@ -84,12 +84,14 @@ def mini_source_file(arch: str = "resnet18") -> tuple[Path, dict]:
     return folder / meta["file"], meta
 
 
-def _render_split(split: str, per_class: int, categories: list[str]) -> list[tuple]:
+def render_split(namespace: str, split: str, per_class: int, categories: list[str],
+                 short_range: tuple[int, int] = (72, 112)) -> list[tuple]:  # fmt: skip
+    """`per_class` drawn photos of each food in `categories`, labelled by its index, as (image, label) pairs."""
     return [
-        (drawing.render_food(food, rng, drawing.random_size(rng)), label)
+        (drawing.render_food(food, rng, drawing.random_size(rng, short_range)), label)
         for label, food in enumerate(categories)
         for i in range(per_class)
-        for rng in [drawing.image_rng(f"mini-source/{split}", food, i)]
+        for rng in [drawing.image_rng(f"{namespace}/{split}", food, i)]
     ]
 
 
@@ -105,16 +107,16 @@ class _Images(torch.utils.data.Dataset):
         return self.transform(image), label
 
 
-def build_mini_source(arch: str = "resnet18", folder: Path | None = None) -> dict:
-    """Pretrain the mini world's source model on synthetic foods (minutes on a CPU); store it in `folder`."""
-    recipe, categories, start = _recipe(arch), mini_source_categories(), time.perf_counter()
+def pretrain(net: nn.Module, train: list[tuple], val: list[tuple], recipe: dict, desc: str,
+             autocast: torch.dtype | None = None) -> tuple[History, torch.utils.data.Dataset]:  # fmt: skip
+    """Train `net` on (image, label) pairs with SGD + momentum and a one-cycle schedule (mean loss), as the
+    `recipe` says (crop and resize sizes, epochs, batch size, lr, weight decay, seed for the shuffle),
+    on the CPU, optionally under `autocast` (torch.bfloat16); return its History and the validation set.
+    Random crops draw from torch's global generator: seed it before building `net`."""
     train_augs, test_augs = hotdog_augs(recipe["crop_size"], recipe["resize_size"])
     generator = torch.Generator().manual_seed(recipe["seed"])
-    torch.manual_seed(recipe["seed"])
-    train = _Images(_render_split("train", recipe["images_per_class"], categories), train_augs)
-    val = _Images(_render_split("val", recipe["val_images_per_class"], categories), test_augs)
+    train, val = _Images(train, train_augs), _Images(val, test_augs)
     train_iter = torch.utils.data.DataLoader(train, recipe["batch_size"], shuffle=True, generator=generator)
-    net = torchvision.models.get_model(arch, weights=None, num_classes=len(categories))
     trainer = torch.optim.SGD(net.parameters(), lr=recipe["lr"], momentum=0.9, weight_decay=recipe["weight_decay"])
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         trainer, recipe["lr"], total_steps=recipe["epochs"] * len(train_iter)
@@ -123,14 +125,15 @@ def build_mini_source(arch: str = "resnet18", folder: Path | None = None) -> dic
     # Its own generator: a DataLoader without one draws its base seed from the global RNG, which would
     # shift every later random crop and make the per-epoch validation change what is built.
     val_iter = torch.utils.data.DataLoader(val, 256, generator=torch.Generator())
-    with tqdm(total=recipe["epochs"] * len(train_iter), desc=f"pretraining the mini source {arch}", leave=False) as bar:
+    with tqdm(total=recipe["epochs"] * len(train_iter), desc=desc, leave=False) as bar:
         for _ in range(recipe["epochs"]):
             metric, epoch_start = Accumulator(3), time.perf_counter()  # loss sum, correct, examples
             net.train()
             for X, y in train_iter:
                 trainer.zero_grad()
-                pred = net(X)
-                l = loss(pred, y)  # noqa: E741 (the book's name)
+                with torch.autocast("cpu", autocast or torch.bfloat16, enabled=autocast is not None):
+                    pred = net(X)
+                    l = loss(pred, y)  # noqa: E741 (the book's name)
                 l.backward()
                 trainer.step()
                 scheduler.step()
@@ -140,6 +143,17 @@ def build_mini_source(arch: str = "resnet18", folder: Path | None = None) -> dic
             val_acc = evaluate_accuracy(net, val_iter)
             history.add_epoch(metric[0] / metric[2], metric[1] / metric[2], val_acc, train_seconds)
     history.report(len(train) * recipe["epochs"] / sum(history.train_seconds))  # "test acc": the source's own val set
+    return history, val
+
+
+def build_mini_source(arch: str = "resnet18", folder: Path | None = None) -> dict:
+    """Pretrain the mini world's source model on synthetic foods (minutes on a CPU); store it in `folder`."""
+    recipe, categories, start = _recipe(arch), mini_source_categories(), time.perf_counter()
+    train = render_split("mini-source", "train", recipe["images_per_class"], categories)
+    val = render_split("mini-source", "val", recipe["val_images_per_class"], categories)
+    torch.manual_seed(recipe["seed"])
+    net = torchvision.models.get_model(arch, weights=None, num_classes=len(categories))
+    _, val = pretrain(net, train, val, recipe, f"pretraining the mini source {arch}")
     return store_mini_source(net, arch, val, time.perf_counter() - start, folder or data_dir() / "mini-source")
 
 
