@@ -37,7 +37,7 @@ from .metrics import Accumulator, History, accuracy, collect_logits, confusion_m
 from .models import load_pretrained
 from .paths import data_dir
 from .plot import Animator, plot_confusion_matrix, plot_histories, show_images
-from .train import train_ch13
+from .train import estimate_training_time, train_ch13
 from .worlds import CLASSES, course_seed, get_world
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "data_dir",
     "denormalize",
     "download_extract",
+    "estimate_training_time",
     "evaluate_accuracy",
     "extract_features",
     "fine_tuning_groups",

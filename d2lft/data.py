@@ -150,21 +150,56 @@ def hotdog_splits(
 VALIDATION_FRACTION = 0.2  # of each class's training images, held out to choose hyperparameters on
 
 
+def _draw_per_class(targets: Sequence[int], count, seed: int) -> tuple[list[int], list[int]]:
+    """Draw `count(n)` of each class's `n` indices with `seed`: (drawn, the rest), each sorted."""
+    generator = torch.Generator().manual_seed(seed)
+    drawn, rest = [], []
+    for label in sorted(set(targets)):
+        members = [i for i, t in enumerate(targets) if t == label]
+        order = torch.randperm(len(members), generator=generator).tolist()
+        k = count(len(members))
+        drawn += [members[j] for j in order[:k]]
+        rest += [members[j] for j in order[k:]]
+    return sorted(drawn), sorted(rest)
+
+
 def validation_split(
     targets: Sequence[int], fraction: float = VALIDATION_FRACTION, seed: int = 0
 ) -> tuple[list[int], list[int]]:
     """Split indices into (train, validation), stratified: `fraction` of each class, drawn with `seed`."""
     if not 0 < fraction < 1:
         raise ValueError(f"the validation fraction must lie between 0 and 1, not {fraction}")
-    generator = torch.Generator().manual_seed(seed)
-    train_ids, val_ids = [], []
-    for label in sorted(set(targets)):
-        members = [i for i, t in enumerate(targets) if t == label]
-        order = torch.randperm(len(members), generator=generator).tolist()
-        n_val = max(1, round(fraction * len(members)))
-        val_ids += [members[j] for j in order[:n_val]]
-        train_ids += [members[j] for j in order[n_val:]]
-    return sorted(train_ids), sorted(val_ids)
+    val_ids, train_ids = _draw_per_class(targets, lambda n: max(1, round(fraction * n)), seed)
+    return train_ids, val_ids
+
+
+def split_indices(
+    world: World, train_targets: Sequence[int], test_targets: Sequence[int], validation: bool = False
+) -> tuple[list[int], list[int]]:
+    """The (training, held-out) image indices the world's recipe uses: every image, or the laptop recipe's
+    stratified subset of each split (drawn with seed 0, the same every run); with `validation`, the
+    training images split by `validation_split` instead of the test images."""
+
+    def used(targets: Sequence[int], split: str) -> list[int]:
+        if not world.subset:
+            return list(range(len(targets)))
+        return _draw_per_class(targets, lambda n: min(n, world.subset[split]), seed=0)[0]
+
+    train_ids = used(train_targets, "train")
+    if not validation:
+        return train_ids, used(test_targets, "test")
+    fit, val = validation_split([train_targets[i] for i in train_ids])
+    return [train_ids[i] for i in fit], [train_ids[i] for i in val]
+
+
+def without_transform(dataset):
+    """The images of `dataset` (an ImageFolder, or a Subset of one: a loader's `.dataset`) as they are on
+    disk, in the same order: for showing the images behind a loader's predictions."""
+    if isinstance(dataset, torch.utils.data.Subset):
+        return torch.utils.data.Subset(without_transform(dataset.dataset), dataset.indices)
+    plain = copy.copy(dataset)
+    plain.transform = None
+    return plain
 
 
 def load_data_hotdog(
@@ -185,11 +220,13 @@ def load_data_hotdog(
     world = world or get_world()
     default_train, default_test = hotdog_augs(world.crop_size, world.resize_size)
     train, test = hotdog_splits(hotdog_dir(world), train_augs or default_train, test_augs or default_test, skip_bad)
-    if validation:
-        train_ids, val_ids = validation_split(train.targets)
-        held_out = copy.copy(train)  # the same files, seen through the test transform
-        held_out.transform = test.transform
-        train, test = torch.utils.data.Subset(train, train_ids), torch.utils.data.Subset(held_out, val_ids)
+    if validation or world.subset:
+        train_ids, held_out_ids = split_indices(world, train.targets, test.targets, validation)
+        if validation:
+            held_out = copy.copy(train)  # the same files, seen through the test transform
+            held_out.transform = test.transform
+            test = held_out
+        train, test = torch.utils.data.Subset(train, train_ids), torch.utils.data.Subset(test, held_out_ids)
     options = loader_options(try_gpu()) if num_workers is None else {"num_workers": num_workers}
     train_iter = torch.utils.data.DataLoader(train, batch_size, shuffle=True, **options)
     test_iter = torch.utils.data.DataLoader(test, batch_size, **options)

@@ -26,7 +26,7 @@ from torchvision import transforms
 from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
-from .data import hotdog_dir, hotdog_splits, load_image, validation_split
+from .data import hotdog_dir, hotdog_splits, load_image, split_indices
 from .imagenet import imagenet_stats
 from .worlds import World, get_world
 
@@ -164,13 +164,9 @@ def load_data_hotdog_decoded(
     from the decode-once cache on `device`."""
     world = world or get_world()
     train, test = (DecodedImageFolder(split, world.resize_size) for split in hotdog_splits(hotdog_dir(world)))
-    if validation:
-        train_ids, val_ids = validation_split(train.targets)
-        return (
-            DecodedLoader(train, batch_size, world.crop_size, True, device, train_ids),
-            DecodedLoader(train, batch_size, world.crop_size, False, device, val_ids),
-        )
+    train_ids, held_out_ids = split_indices(world, train.targets, test.targets, validation)
+    held_out = train if validation else test  # the validation images are training files, without augmentation
     return (
-        DecodedLoader(train, batch_size, world.crop_size, True, device),
-        DecodedLoader(test, batch_size, world.crop_size, False, device),
+        DecodedLoader(train, batch_size, world.crop_size, True, device, train_ids),
+        DecodedLoader(held_out, batch_size, world.crop_size, False, device, held_out_ids),
     )

@@ -24,10 +24,10 @@ folder, and extracts in place; each is a guarantee `tests/test_downloads.py` che
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import tarfile
-import json
 import time
 import urllib.error
 import urllib.parse

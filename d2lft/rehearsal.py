@@ -46,7 +46,7 @@ from .mini.dataset import hotdog_set_image
 from .mini.source import pretrain, render_split
 from .models import load_pretrained
 from .paths import REPO_ROOT
-from .worlds import CLASSES, HOTDOG_COUNTS, get_world
+from .worlds import CLASSES, HOTDOG_COUNTS, RECIPES, get_world
 
 # Mini foods with an ImageNet category of their own; the others (cake, carrot, ...) have none.
 IMAGENET_NAMES = {
@@ -98,8 +98,12 @@ def build_stand_in_weights(path: Path, arch: str = "resnet18", recipe: dict = ST
     source, foods = load_pretrained(arch, get_world("mini"))
     measured = {"epochs": recipe["epochs"]}
     if recipe["epochs"]:
-        train = render_split("rehearsal-source", "train", recipe["images_per_class"], foods, recipe["source_photo_sizes"])
-        val = render_split("rehearsal-source", "val", recipe["val_images_per_class"], foods, recipe["source_photo_sizes"])
+        train = render_split(
+            "rehearsal-source", "train", recipe["images_per_class"], foods, recipe["source_photo_sizes"]
+        )
+        val = render_split(
+            "rehearsal-source", "val", recipe["val_images_per_class"], foods, recipe["source_photo_sizes"]
+        )
         bf16 = "bf16" in describe_cpu()  # AVX512-BF16 or AMX: 2-3x faster; elsewhere fp32 is faster
         torch.manual_seed(recipe["seed"])
         history, _ = pretrain(source, train, val, recipe, "teaching the stand-in photo-sized foods",
@@ -129,7 +133,9 @@ def build_mirror(
     """Build (once) the stand-in mirror in `folder`: the archive, the weights and the manifest; return it."""
     counts = dict(counts or HOTDOG_COUNTS)
     archive_recipe = {"images_per_class": counts, "photo_sizes": PHOTO_SIZES}
-    stored = json.loads(json.dumps({"archive": archive_recipe, "weights": {**recipe, "arch": arch}}))  # as JSON reads it
+    stored = json.loads(
+        json.dumps({"archive": archive_recipe, "weights": {**recipe, "arch": arch}})
+    )  # as JSON reads it
     manifest_path = folder / STAND_IN_MANIFEST
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text())
@@ -186,7 +192,8 @@ def rehearsal_environment(url: str, out: Path) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "rehearsal",
-                        help="folder for the mirror, the rehearsal's caches and the course run (default: build/rehearsal)")  # fmt: skip
+                        help="folder for the mirror, the rehearsal's caches and the course run "
+                             "(default: build/rehearsal)")  # fmt: skip
     parser.add_argument("--per-class", type=int, nargs=2, metavar=("TRAIN", "TEST"),
                         default=(HOTDOG_COUNTS["train"], HOTDOG_COUNTS["test"]),
                         help="stand-in photos per class in each split (default: the book's 1000 400)")  # fmt: skip
@@ -196,14 +203,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebooks", nargs="*", metavar="NAME",
                         help="run only the notebooks whose path contains one of these (default: all)")  # fmt: skip
     parser.add_argument("--serve", action="store_true",
-                        help="only serve the mirror (for JupyterLab: export the variables it prints) until Ctrl-C")  # fmt: skip
+                        help="only serve the mirror (for JupyterLab: export the variables it prints) "
+                             "until Ctrl-C")  # fmt: skip
+    parser.add_argument("--recipe", choices=RECIPES,
+                        help="D2LFT_RECIPE for the notebooks (default: the book's on a GPU, "
+                             "the laptop recipe on a CPU)")  # fmt: skip
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
     args = parser.parse_args(argv)
     counts = dict(zip(("train", "test"), args.per_class))
     out = args.out.resolve()
     build_mirror(out / "mirror", counts, recipe={**STAND_IN_RECIPE, "epochs": args.stand_in_epochs})
     with serve(out / "mirror") as url:
-        environment = rehearsal_environment(url, out)
+        environment = rehearsal_environment(url, out) | ({"D2LFT_RECIPE": args.recipe} if args.recipe else {})
         if args.serve:
             print("Serving the stand-in mirror. In another terminal:")
             print("\n".join(f"  export {k}={v}" for k, v in environment.items()))

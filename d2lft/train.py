@@ -137,21 +137,22 @@ def train_ch13(
 
 
 def estimate_training_time(
-    world, num_epochs: int, runs: int = 1, devices: Sequence[torch.device] | None = None, sample: int = 8,
-    images: int | None = None,
-) -> float:  # fmt: skip
+    world, num_epochs: int, runs: int = 1, devices: Sequence[torch.device] | None = None, images: int | None = None
+) -> float:
     """Say, before training, how long `runs` runs of `num_epochs` epochs will take here; return the seconds.
 
-    Measured, not guessed: two SGD steps of a fresh ResNet-18 on `sample` random images at the world's
-    crop size, on the first device, in fp32 (the random state is left as it was). Each epoch trains on
-    `images` (default: the world's training images) and evaluates its test images, a forward pass
-    counted as a third of a training step. Frozen layers and bf16 make a run faster than this.
+    Measured, not guessed: two SGD steps of a fresh ResNet-18 on a batch of random images (the world's
+    batch, at most as many pixels as 16 images of 224 px) at the world's crop size, on the first device,
+    in fp32 (the random state is left as it was: the notebook's numbers do not change). Each epoch
+    trains on `images` (default: the training images the world's recipe uses) and evaluates its test images, a forward
+    pass counted as a third of a training step. Frozen layers and bf16 make a run faster than this.
     """
     import torchvision
 
     devices = list(devices) if devices else try_all_gpus()
-    images = images or 2 * world.images_per_class["train"]
-    held_out = 2 * world.images_per_class["test"]
+    sample = max(1, min(world.batch_size, 16 * 224**2 // world.crop_size**2))  # a few seconds on a laptop
+    images = images or 2 * world.used_per_class["train"]
+    held_out = 2 * world.used_per_class["test"]
     with torch.random.fork_rng(devices=[d.index or 0 for d in devices if d.type == "cuda"]):
         net = torchvision.models.resnet18(num_classes=2).to(devices[0])
         trainer = torch.optim.SGD(net.parameters(), lr=0.0)
@@ -169,6 +170,6 @@ def estimate_training_time(
     per_image = min(seconds[1:]) / sample
     total = runs * num_epochs * (images + held_out / 3) * per_image
     what = f"{runs} run{'s' * (runs > 1)} x {num_epochs} epochs x {images} images at {world.crop_size} px"
-    print(f"Estimated training time on {devices[0].type}: {what}: about {total / 60:.1f} min "
+    print(f"Estimated training time (device: {devices[0].type}): {what}: about {total / 60:.1f} min "
           f"({1 / per_image:.1f} images/s measured here in fp32)")  # fmt: skip
     return total

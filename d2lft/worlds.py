@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+from .devices import try_gpu
 from .downloads import hub_entry, stand_in
 from .paths import data_dir
 
@@ -32,6 +33,14 @@ class World:
     images_per_class: dict[str, int]  # per split
     batch_size: int  # the fine-tuning recipe's: about 16 steps per epoch in both worlds, as in the book
     stand_in: str | None = None  # the rehearsal server serving stand-ins for the real files, if any
+    recipe: str = "book"  # hotdog: "book" (224 px, every image) or "laptop" (see LAPTOP); mini: "mini"
+    subset: dict[str, int] | None = None  # images per class and split the recipe uses, if not all
+    recipe_reason: str = ""
+
+    @property
+    def used_per_class(self) -> dict[str, int]:
+        """The images per class and split that training and testing use: the recipe's subset, else all."""
+        return self.subset or self.images_per_class
 
     def __str__(self) -> str:
         if self.stand_in:
@@ -49,11 +58,20 @@ class World:
                 "on a machine with internet for the real dataset)",
             ]
         counts = ", ".join(f"{n} {split}" for split, n in self.images_per_class.items())
+        if self.subset:
+            counts += " (the recipe uses " + ", ".join(f"{n} {split}" for split, n in self.subset.items()) + ")"
         lines = [
             f"DATA WORLD: {self.name.upper()}   ({self.reason})",
             *what,
             f"images per class: {counts}; crops of {self.crop_size} px; batch size {self.batch_size}",
         ]
+        if self.recipe == "laptop":
+            book_crop = _RECIPES["hotdog"][0]
+            factor = (book_crop / self.crop_size) ** 2 * self.images_per_class["train"] / self.used_per_class["train"]
+            lines += [
+                f"LAPTOP RECIPE ({self.recipe_reason}): fewer, smaller images, so that a notebook trains in minutes",
+                f"on a CPU; D2LFT_RECIPE=book for the book's {book_crop} px and every image ({factor:.0f}x the work)",
+            ]
         rule = "=" * max(len(line) for line in lines)
         return "\n".join([rule, *lines, rule])
 
@@ -63,6 +81,25 @@ class World:
 # batches of 32 give 10 steps per epoch (the book: 16, 2000 images in batches of 128).
 _RECIPES = {"hotdog": (224, 256, 128), "mini": (32, 37, 32)}
 HOTDOG_COUNTS = {"train": 1000, "test": 400}
+# The real world on a CPU: (crop, resize, batch size, images per class and split). 128-pixel crops cost
+# a third of 224's, and 250 of each class's 1000 training images a quarter: a notebook's training
+# takes minutes on a 2-core laptop instead of an hour (README: "The real world on a laptop"). Batches of
+# 32 keep 16 steps per epoch, as the book's 2000 images in batches of 128 have, each step the book's size.
+LAPTOP = (128, 146, 32, {"train": 250, "test": 200})
+RECIPES = ("book", "laptop")
+
+
+def choose_recipe(name: str) -> tuple[str, str]:
+    """The world's recipe and why: mini has one; hotdog takes `$D2LFT_RECIPE`, else the book's on a GPU and
+    the laptop recipe on a CPU."""
+    if name == "mini":
+        return "mini", ""
+    value = os.environ.get("D2LFT_RECIPE", "").strip().lower()
+    if value:
+        if value not in RECIPES:
+            raise ValueError(f"Unknown recipe {value!r}: set D2LFT_RECIPE to one of {RECIPES}, or unset it.")
+        return value, "D2LFT_RECIPE"
+    return ("book", "a GPU") if try_gpu().type != "cpu" else ("laptop", "no GPU here")
 
 
 def hotdog_cached() -> bool:
@@ -103,7 +140,12 @@ def get_world(name: str | None = None) -> World:
         declared = stand_in(url, "D2LFT_DATA")
         if declared:
             server, counts = url.rsplit("/", 1)[0], declared["images_per_class"]
-    return World(name, reason, crop, resize, dict(counts), batch_size, server)
+    recipe, why = choose_recipe(name)
+    subset = None
+    if recipe == "laptop":
+        crop, resize, batch_size, per_class = LAPTOP
+        subset = {split: min(n, counts[split]) for split, n in per_class.items()}
+    return World(name, reason, crop, resize, dict(counts), batch_size, server, recipe, subset, why)
 
 
 def course_seed() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -90,6 +91,30 @@ def test_load_data_hotdog_holds_out_a_validation_fifth_of_the_training_images(da
     fast_train, fast_val = d2lft.decoded.load_data_hotdog_decoded(3, world, validation=True)
     assert fast_train.indices.tolist() == train_iter.dataset.indices
     assert fast_val.indices.tolist() == val_iter.dataset.indices and not fast_val.train
+
+
+def test_the_laptop_recipe_uses_the_same_stratified_subset_in_every_loader(data_home, monkeypatch):
+    monkeypatch.setattr(d2lft.worlds, "MINI_COUNTS", {"train": 10, "test": 6})
+    full = d2lft.get_world("mini")
+    world = dataclasses.replace(full, recipe="laptop", subset={"train": 4, "test": 2})
+    assert world.used_per_class == {"train": 4, "test": 2}
+    train_iter, test_iter = d2lft.load_data_hotdog(3, world)
+    for loader, n in [(train_iter, 8), (test_iter, 4)]:
+        labels = [loader.dataset.dataset.targets[i] for i in loader.dataset.indices]
+        assert sorted(labels) == [0] * (n // 2) + [1] * (n // 2)  # the same number from each class
+    again = d2lft.load_data_hotdog(3, world)[0]
+    assert again.dataset.indices == train_iter.dataset.indices  # drawn with a fixed seed: the same every run
+    fast_train, fast_test = d2lft.decoded.load_data_hotdog_decoded(3, world)
+    assert fast_train.indices.tolist() == train_iter.dataset.indices
+    assert fast_test.indices.tolist() == test_iter.dataset.indices
+    fit, val = d2lft.load_data_hotdog(3, world, validation=True)
+    assert set(fit.dataset.indices) | set(val.dataset.indices) == set(train_iter.dataset.indices)
+    assert len(val.dataset.indices) == 2  # a fifth of the subset's training images, one per class
+    shown = d2lft.data.without_transform(test_iter.dataset)
+    assert [shown[i][0].size for i in range(4)] == [
+        d2lft.data.load_image(test_iter.dataset.dataset.samples[j][0]).size for j in test_iter.dataset.indices
+    ]
+    assert isinstance(d2lft.load_data_hotdog(3, full)[0].dataset, d2lft.data.CheckedImageFolder)  # every image
 
 
 # ----- bad and unusual image files -------------------------------------------------------------

@@ -51,7 +51,7 @@ def test_a_rehearsal_runs_the_real_worlds_code_and_says_stand_in(mirror, tmp_pat
             monkeypatch.setenv(name, value)
         world = d2lft.get_world()
         assert world.name == "hotdog" and world.stand_in == url.rstrip("/") and "STAND-IN" in str(world)
-        assert world.images_per_class == {"train": 3, "test": 2} and world.crop_size == 224
+        assert world.images_per_class == world.used_per_class == {"train": 3, "test": 2}
         root = d2lft.hotdog_dir(world)
         train, test = d2lft.data.hotdog_splits(root)
         assert root == tmp_path / "data" / "hotdog" and (len(train), len(test)) == (6, 4)
@@ -66,11 +66,13 @@ def test_a_rehearsal_runs_the_real_worlds_code_and_says_stand_in(mirror, tmp_pat
 
 
 def _declare(http_server, files: dict) -> None:
-    http_server.add("/m/" + dl.STAND_IN_MANIFEST, Route(json.dumps({"files": files}).encode(), content_type="text/json"))
+    http_server.add(
+        "/m/" + dl.STAND_IN_MANIFEST, Route(json.dumps({"files": files}).encode(), content_type="text/json")
+    )
 
 
 def test_stand_ins_never_enter_the_default_caches(http_server, monkeypatch):
-    _declare(http_server, {"hotdog.zip": {"sha1": "0" * 40, "images_per_class": {}},
+    _declare(http_server, {"hotdog.zip": {"sha1": "0" * 40, "images_per_class": {"train": 1, "test": 1}},
                            "resnet18-f37072fd.pth": {"sha256": "0" * 64}})  # fmt: skip
     monkeypatch.delenv("D2LFT_DATA", raising=False)
     monkeypatch.delenv("TORCH_HOME", raising=False)
@@ -84,7 +86,10 @@ def test_stand_ins_never_enter_the_default_caches(http_server, monkeypatch):
 
 
 def test_a_changed_stand_in_is_refused_and_nothing_is_kept(http_server, monkeypatch, data_home):
-    _declare(http_server, {"hotdog.zip": {"sha1": hashlib.sha1(b"declared").hexdigest(), "images_per_class": {}}})
+    _declare(
+        http_server,
+        {"hotdog.zip": {"sha1": hashlib.sha1(b"declared").hexdigest(), "images_per_class": {"train": 1, "test": 1}}},
+    )
     http_server.add("/m/hotdog.zip", Route(b"something else"))
     monkeypatch.setenv("D2LFT_DATA_URL", http_server.url + "/m/")
     with pytest.raises(dl.ChecksumError, match="hotdog.zip"):
@@ -100,11 +105,11 @@ def test_only_a_server_on_this_machine_may_declare_stand_ins(tmp_path):
 
 @pytest.mark.slow
 def test_a_scaled_down_rehearsal_runs_notebooks_in_the_hotdog_world(tmp_path):
-    """`make rehearse` in small: notebook 01 and its solutions at 224 px on 16 + 8 stand-in photos per class,
-    the stand-in weights untrained at photo scale (the full rehearsal teaches them for minutes)."""
+    """`make rehearse` in small: notebook 01 and its solutions, the book's recipe (224 px) on 16 + 8 stand-in
+    photos per class, the stand-in weights untrained at photo scale (the full rehearsal teaches them)."""
     run = subprocess.run(
         [sys.executable, "-m", "d2lft.rehearsal", "--out", str(tmp_path), "--per-class", "16", "8",
-         "--stand-in-epochs", "0", "--notebooks", "01_hotdog_data"],
+         "--stand-in-epochs", "0", "--recipe", "book", "--notebooks", "01_hotdog_data"],
         capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]

@@ -185,3 +185,17 @@ def test_every_loop_logs_its_run_where_d2lft_runs_says(tmp_path, monkeypatch, ca
     assert [len(r["test_acc"]) for r in records] == [2, 2]
     assert [r["precision"] for r in records] == [None, "fp32"]
     assert printed == [d2lft.History(**r).summary() for r in records]
+
+
+def test_the_time_estimate_is_measured_here_and_leaves_the_random_state_alone(capsys):
+    world = d2lft.get_world("mini")
+    torch.manual_seed(0)
+    expected = torch.rand(3)
+    torch.manual_seed(0)
+    seconds = d2lft.estimate_training_time(world, num_epochs=3, runs=2, devices=[torch.device("cpu")])
+    assert torch.equal(torch.rand(3), expected)  # the notebook's later draws are unchanged
+    out = capsys.readouterr().out
+    assert "device: cpu" in out and "2 runs x 3 epochs x 300 images at 32 px" in out and seconds > 0
+    per_image = float(out.split("(")[-1].split(" images/s")[0])
+    minutes = float(out.split("about ")[1].split(" min")[0])
+    assert minutes == pytest.approx(2 * 3 * (300 + 200 / 3) / per_image / 60, rel=0.06, abs=0.06)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+import torch
 from conftest import Route
 from PIL import Image
 
@@ -18,6 +19,7 @@ def test_the_environment_variable_picks_the_world(monkeypatch):
     world = d2lft.get_world()
     assert world.name == "mini" and "D2LFT_WORLD=mini" in str(world)
     monkeypatch.setenv("D2LFT_WORLD", "hotdog")
+    monkeypatch.setenv("D2LFT_RECIPE", "book")
     assert d2lft.get_world().crop_size == 224 and d2lft.get_world().resize_size == 256
 
 
@@ -53,6 +55,27 @@ def _digest(folder) -> str:
     for path in sorted(folder.rglob("*.jpg")):
         h.update(str(path.relative_to(folder)).encode() + path.read_bytes())
     return h.hexdigest()
+
+
+def test_the_hotdog_world_takes_the_laptop_recipe_on_a_cpu_and_the_books_on_a_gpu(monkeypatch):
+    monkeypatch.delenv("D2LFT_RECIPE", raising=False)
+    monkeypatch.setattr(d2lft.worlds, "try_gpu", lambda: torch.device("cpu"))
+    laptop = d2lft.get_world("hotdog")
+    assert (laptop.recipe, laptop.crop_size, laptop.batch_size) == ("laptop", 128, 32)
+    assert laptop.used_per_class == {"train": 250, "test": 200} and laptop.images_per_class["train"] == 1000
+    assert "LAPTOP RECIPE (no GPU here)" in str(laptop) and "D2LFT_RECIPE=book" in str(laptop)
+    assert "(12x the work)" in str(laptop)  # (224 / 128)^2 x 1000 / 250
+    monkeypatch.setattr(d2lft.worlds, "try_gpu", lambda: torch.device("cuda", 0))
+    book = d2lft.get_world("hotdog")
+    assert (book.recipe, book.crop_size, book.batch_size, book.subset) == ("book", 224, 128, None)
+    assert "LAPTOP" not in str(book)
+    monkeypatch.setattr(d2lft.worlds, "try_gpu", lambda: torch.device("cpu"))
+    monkeypatch.setenv("D2LFT_RECIPE", "book")
+    assert d2lft.get_world("hotdog").crop_size == 224
+    assert d2lft.get_world("mini").recipe == "mini"  # mini has one recipe, already a laptop's
+    monkeypatch.setenv("D2LFT_RECIPE", "fast")
+    with pytest.raises(ValueError, match="D2LFT_RECIPE to one of"):
+        d2lft.get_world("hotdog")
 
 
 def test_mini_dataset_has_the_books_layout_and_is_deterministic(tmp_path):
