@@ -1,9 +1,11 @@
 """The two data worlds behind one API: `hotdog` (the book's real data) and `mini` (generated offline).
 
 `D2LFT_WORLD` picks one; unset, the real `hotdog` world is used when its files are cached or its
-server answers, else `mini`. Every notebook prints the world it runs in. This module says which
-world and what its recipe is; `d2lft.data.hotdog_dir` fetches or generates its files, and
-`d2lft.mini` holds everything the mini world generates (its images and its source model).
+server answers, else `mini`. Every notebook prints the world it runs in. The hotdog world has two
+recipes: the book's (224 px, every image) on a GPU and the laptop recipe (`LAPTOP`) on a CPU;
+`D2LFT_RECIPE` chooses. This module says which world and what its recipe is; `d2lft.data.hotdog_dir`
+fetches or generates its files, and `d2lft.mini` holds everything the mini world generates (its images
+and its source model).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ class World:
     stand_in: str | None = None  # the rehearsal server serving stand-ins for the real files, if any
     recipe: str = "book"  # hotdog: "book" (224 px, every image) or "laptop" (see LAPTOP); mini: "mini"
     subset: dict[str, int] | None = None  # images per class and split the recipe uses, if not all
-    recipe_reason: str = ""
+    recipe_reason: str = ""  # why this recipe: "D2LFT_RECIPE", "a GPU", "no GPU here"
 
     @property
     def used_per_class(self) -> dict[str, int]:
