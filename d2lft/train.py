@@ -144,8 +144,9 @@ def estimate_training_time(
     Measured, not guessed: two SGD steps of a fresh ResNet-18 on a batch of random images (the world's
     batch, at most as many pixels as 16 images of 224 px) at the world's crop size, on the first device,
     in fp32 (the random state is left as it was: the notebook's numbers do not change). Each epoch
-    trains on `images` (default: the training images the world's recipe uses) and evaluates its test images, a forward
-    pass counted as a third of a training step. Frozen layers and bf16 make a run faster than this.
+    trains on `images` (default: the training images the world's recipe uses) and evaluates its test
+    images, a forward pass counted as a third of a training step. Frozen layers and bf16 make a run
+    faster than this.
     """
     import torchvision
 

@@ -85,8 +85,9 @@ _RECIPES = {"hotdog": (224, 256, 128), "mini": (32, 37, 32)}
 HOTDOG_COUNTS = {"train": 1000, "test": 400}
 # The real world on a CPU: (crop, resize, batch size, images per class and split). 128-pixel crops cost
 # a third of 224's, and 250 of each class's 1000 training images a quarter: a notebook's training
-# takes minutes on a 2-core laptop instead of an hour (README: "The real world on a laptop"). Batches of
-# 32 keep 16 steps per epoch, as the book's 2000 images in batches of 128 have, each step the book's size.
+# takes minutes on a 2-core laptop instead of an hour (README: "The real world, on a laptop and rehearsed
+# offline"). Batches of 32 keep 16 steps per epoch, as the book's 2000 images in batches of 128 have, each
+# step the book's size.
 LAPTOP = (128, 146, 32, {"train": 250, "test": 200})
 RECIPES = ("book", "laptop")
 
