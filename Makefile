@@ -81,9 +81,11 @@ course: setup-lab
 rehearse: setup-lab
 	$(PY) -m d2lft.rehearsal $(REHEARSE_ARGS)
 
-# The book's d2l.train_ch13 against d2lft's fast path, side by side (README: Performance).
+# The book's d2l.train_ch13 against d2lft's fast path, side by side (README: Performance); then the book's
+# recipe against the laptop recipe, time to the same validation accuracy (TTA_ARGS="--seeds 0 1 2").
 bench: setup
 	$(PY) -m d2lft.bench $(BENCH_ARGS)
+	$(PY) -m d2lft.time_to_accuracy $(TTA_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check d2lft tests notebooks

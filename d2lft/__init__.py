@@ -14,7 +14,8 @@ are layered from the bottom up: a module imports only those before it, on its li
     train, fast, decoded                     the book's loop and `fit`; the fast path and its data
     mini.source, models, checkpoint, freeze  pretrained sources; saving; freezing
     distributed, finetune                    the book's fine-tuning recipe, on one or many devices
-    course, rehearsal, spread, bench, mini.__main__  command-line tools for teachers and maintainers
+    course, rehearsal, spread                command-line tools for teachers and maintainers: a course
+    bench, time_to_accuracy, mini.__main__   pass, a rehearsal, spreads, benchmarks, the mini source
 """
 
 from .checkpoint import load_checkpoint, save_checkpoint

@@ -33,16 +33,21 @@ class World:
     crop_size: int  # what the network sees: RandomResizedCrop / CenterCrop
     resize_size: int  # the test transform's Resize before CenterCrop
     images_per_class: dict[str, int]  # per split
-    batch_size: int  # the fine-tuning recipe's: about 16 steps per epoch in both worlds, as in the book
+    batch_size: int  # the recipe's: 10 steps per epoch (mini, laptop) or 16 (the book's 2000 images in batches of 128)
     stand_in: str | None = None  # the rehearsal server serving stand-ins for the real files, if any
     recipe: str = "book"  # hotdog: "book" (224 px, every image) or "laptop" (see LAPTOP); mini: "mini"
     subset: dict[str, int] | None = None  # images per class and split the recipe uses, if not all
     recipe_reason: str = ""  # why this recipe: "D2LFT_RECIPE", "a GPU", "no GPU here"
+    spread_seeds: int = 3  # how many seeds a comparison runs to show its spread (the laptop recipe: fewer)
 
     @property
     def used_per_class(self) -> dict[str, int]:
         """The images per class and split that training and testing use: the recipe's subset, else all."""
         return self.subset or self.images_per_class
+
+    def seeds(self, first: int) -> list[int]:
+        """The seeds a comparison runs, to show the spread between runs: `first` and the ones after it."""
+        return list(range(first, first + self.spread_seeds))
 
     def __str__(self) -> str:
         if self.stand_in:
@@ -68,11 +73,13 @@ class World:
             f"images per class: {counts}; crops of {self.crop_size} px; batch size {self.batch_size}",
         ]
         if self.recipe == "laptop":
-            book_crop = _RECIPES["hotdog"][0]
+            book_crop = BOOK[0]
             factor = (book_crop / self.crop_size) ** 2 * self.images_per_class["train"] / self.used_per_class["train"]
+            seeds = self.spread_seeds
             lines += [
-                f"LAPTOP RECIPE ({self.recipe_reason}): fewer, smaller images, so that a notebook trains in minutes",
-                f"on a CPU; D2LFT_RECIPE=book for the book's {book_crop} px and every image ({factor:.0f}x the work)",
+                f"LAPTOP RECIPE ({self.recipe_reason}): fewer, smaller images and comparisons over {seeds} seeds,",
+                f"so that a notebook trains in minutes on a CPU; D2LFT_RECIPE=book for the book's {book_crop} px,",
+                f"every image ({factor:.0f}x the work per run) and {_SPREAD_SEEDS} seeds",
             ]
         rule = "=" * max(len(line) for line in lines)
         return "\n".join([rule, *lines, rule])
@@ -81,14 +88,16 @@ class World:
 # (crop, resize, batch size): mini keeps the book's 256/224 ratio at 32 px and has 300 training images,
 # small enough that every notebook trains in a minute or two on a 2-core laptop CPU without AVX-512;
 # batches of 32 give 10 steps per epoch (the book: 16, 2000 images in batches of 128).
-_RECIPES = {"hotdog": (224, 256, 128), "mini": (32, 37, 32)}
+BOOK = (224, 256, 128)
+_RECIPES = {"hotdog": BOOK, "mini": (32, 37, 32)}
 HOTDOG_COUNTS = {"train": 1000, "test": 400}
-# The real world on a CPU: (crop, resize, batch size, images per class and split). 128-pixel crops cost
-# a third of 224's, and 250 of each class's 1000 training images a quarter: a notebook's training
-# takes minutes on a 2-core laptop instead of an hour (README: "The real world, on a laptop and rehearsed
-# offline"). Batches of 32 keep 16 steps per epoch, as the book's 2000 images in batches of 128 have, each
-# step the book's size.
-LAPTOP = (128, 146, 32, {"train": 250, "test": 200})
+# The real world on a CPU: (crop, resize, batch size, images per class and split, seeds per comparison).
+# 128-pixel crops cost a third of 224's, and 150 of each class's 1000 training images (and 100 of its 400
+# test images) are the mini world's counts: 300 training images in batches of 32, 10 steps per epoch, each
+# step the book's size. Comparisons run 2 seeds instead of 3. A notebook's training then takes minutes on a
+# 2-core laptop instead of an hour (README: "The real world, on a laptop and rehearsed offline").
+LAPTOP = (128, 146, 32, {"train": 150, "test": 100}, 2)
+_SPREAD_SEEDS = 3  # the book's and the mini recipe's
 RECIPES = ("book", "laptop")
 
 
@@ -144,11 +153,11 @@ def get_world(name: str | None = None) -> World:
         if declared:
             server, counts = url.rsplit("/", 1)[0], declared["images_per_class"]
     recipe, why = choose_recipe(name)
-    subset = None
+    subset, spread_seeds = None, _SPREAD_SEEDS
     if recipe == "laptop":
-        crop, resize, batch_size, per_class = LAPTOP
+        crop, resize, batch_size, per_class, spread_seeds = LAPTOP
         subset = {split: min(n, counts[split]) for split, n in per_class.items()}
-    return World(name, reason, crop, resize, dict(counts), batch_size, server, recipe, subset, why)
+    return World(name, reason, crop, resize, dict(counts), batch_size, server, recipe, subset, why, spread_seeds)
 
 
 def course_seed() -> int:

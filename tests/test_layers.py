@@ -20,7 +20,7 @@ metrics plot
 train fast decoded
 mini.source models checkpoint freeze
 distributed finetune
-course rehearsal spread bench mini.__main__
+course rehearsal spread bench time_to_accuracy mini.__main__
 """.split()
 
 

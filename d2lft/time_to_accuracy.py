@@ -1,0 +1,161 @@
+"""`make bench`, part 2: how soon the book's recipe and the laptop recipe reach the same validation accuracy.
+
+Images per second cannot show what the laptop recipe buys: it does less work per image (128-pixel
+crops) and sees fewer images (a subset), so the question is time to accuracy. Both recipes fine-tune the
+world's pretrained ResNet-18 with the book's optimizer (`fine_tuning_trainer`: lr 5e-5, the head 10x)
+on the fast path, on the same machine, in one process, seed by seed (book, laptop, book, laptop, ...).
+Both are measured on the same validation images: a stratified fifth of the training folder (seed 0),
+each at its own test transform; the book's recipe trains on the other four fifths, the laptop recipe on
+its subset of them (`LAPTOP`). The target is the book recipe's final validation accuracy minus 1 point;
+the time is training seconds (validation passes are not counted), summed up to the first epoch at which
+a run reaches the target. Run it in the hotdog world (the rehearsal's stand-ins offline): the mini world's
+images are 37 px and tell nothing about 224.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import statistics
+import time
+
+import torch
+from torch import nn
+
+from .data import hotdog_dir, hotdog_splits, split_indices, validation_split
+from .decoded import DecodedImageFolder, DecodedLoader
+from .devices import describe_cpu, try_gpu
+from .fast import PRECISIONS, resolve_precision, train_fast
+from .finetune import fine_tuning_trainer, replace_fc
+from .models import load_pretrained
+from .worlds import BOOK, LAPTOP, get_world
+
+TOLERANCE = 0.01  # "within 1 point of the book recipe's final validation accuracy"
+
+
+def recipes(limit: int | None = None) -> dict[str, dict]:
+    """The two recipes: crop, resize, batch size and training images per class (None: every one), at most
+    `limit` per class (for a quick check)."""
+    crop, resize, batch_size, per_class, _ = LAPTOP
+    subset = min(per_class["train"], limit or per_class["train"])
+    return {
+        "book": {"crop": BOOK[0], "resize": BOOK[1], "batch_size": BOOK[2], "per_class": limit},
+        "laptop": {"crop": crop, "resize": resize, "batch_size": batch_size, "per_class": subset},
+    }
+
+
+def reached(val_acc: list[float], seconds: list[float], target: float) -> tuple[int, float] | None:
+    """(epoch, training seconds up to and including it) of the first epoch at `target` or above, else None."""
+    for epoch, acc in enumerate(val_acc):
+        if acc >= target:
+            return epoch + 1, sum(seconds[: epoch + 1])
+    return None
+
+
+def time_to_accuracy(
+    seeds: list[int], epochs: dict[str, int], lr: float, precision: str | None, limit: int | None = None
+) -> dict:
+    """Train both recipes at each seed on the world's training folder; return their histories and setup."""
+    world, device = get_world(), try_gpu()
+    precision = resolve_precision(device, precision)
+    source, _ = load_pretrained("resnet18", world)
+    folder, _ = hotdog_splits(hotdog_dir(world))
+    fit_ids, val_ids = validation_split(folder.targets)
+    plan = recipes(limit)
+    loaders, setup = {}, {}
+    start = time.perf_counter()
+    for name, r in plan.items():
+        # the recipe's subset of the fit images, drawn as the notebooks draw theirs
+        fit_world = dataclasses.replace(world, subset={"train": r["per_class"], "test": 0} if r["per_class"] else None)
+        fit_targets = [folder.targets[i] for i in fit_ids]
+        train_ids = [fit_ids[i] for i in split_indices(fit_world, fit_targets, [])[0]]
+        images = DecodedImageFolder(folder, r["resize"])
+        loaders[name] = (
+            DecodedLoader(images, r["batch_size"], r["crop"], True, device, train_ids),
+            DecodedLoader(images, r["batch_size"], r["crop"], False, device, val_ids),
+        )
+        setup[name] = {**r, "images": len(train_ids), "epochs": epochs[name]}
+    decode_seconds = time.perf_counter() - start
+    loss = nn.CrossEntropyLoss(reduction="none")
+    runs: dict[str, list] = {name: [] for name in plan}
+    for seed in seeds:
+        for name in plan:
+            torch.manual_seed(seed)
+            net = replace_fc(copy.deepcopy(source), len(folder.classes))
+            trainer = fine_tuning_trainer(net, lr, plan[name]["batch_size"])
+            train_iter, val_iter = loaders[name]
+            history = train_fast(net, train_iter, val_iter, loss, trainer, epochs[name], [device], False, precision,
+                                 held_out="val")  # fmt: skip
+            runs[name].append(history)
+            print(f"seed {seed} {name:6}: " + ", ".join(
+                f"{s:.0f} s {a:.3f}" for s, a in zip(_cumulative(history.train_seconds), history.test_acc)
+            ), flush=True)  # fmt: skip
+    return {"seeds": seeds, "world": world, "device": device, "precision": precision, "validation": len(val_ids),
+            "setup": setup, "decode_seconds": decode_seconds, "runs": runs}  # fmt: skip
+
+
+def _cumulative(seconds: list[float]) -> list[float]:
+    total, out = 0.0, []
+    for s in seconds:
+        total += s
+        out.append(total)
+    return out
+
+
+def report(out: dict) -> float | None:
+    """Print the comparison, seed by seed and in medians; return the ratio of the medians (None: not reached)."""
+    print(f"validation: {out['validation']} training images held out (a stratified fifth), the same for both")
+    for name, s in out["setup"].items():
+        print(f"{name:6}: {s['crop']} px crops (resize {s['resize']}), {s['images']} training images, "
+              f"batch {s['batch_size']}, up to {s['epochs']} epochs")  # fmt: skip
+    print(f"device {out['device']}, fast path in {out['precision']}; images decoded once in "
+          f"{out['decode_seconds']:.1f} s (not counted)")  # fmt: skip
+    times: dict[str, list[float]] = {name: [] for name in out["runs"]}
+    for k, book in enumerate(out["runs"]["book"]):
+        final = book.test_acc[-1]
+        target = final - TOLERANCE
+        line = [f"seed {out['seeds'][k]}: target {target:.3f} (the book recipe's final {final:.3f} - {TOLERANCE})"]
+        for name, histories in out["runs"].items():
+            hit = reached(histories[k].test_acc, histories[k].train_seconds, target)
+            if hit:
+                times[name].append(hit[1])
+                line.append(f"{name} after {hit[1]:.0f} s (epoch {hit[0]})")
+            else:
+                times[name].append(float("inf"))
+                line.append(f"{name} not within {len(histories[k].test_acc)} epochs")
+        print("; ".join(line))
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    print(f"{'recipe':6} {'time to target, median (s)':>27} {'final val acc, median':>22}")
+    for name, histories in out["runs"].items():
+        final = statistics.median(h.test_acc[-1] for h in histories)
+        print(f"{name:6} {medians[name]:27.0f} {final:22.3f}")
+    if medians["laptop"] == float("inf"):
+        print("ratio book/laptop time to accuracy: not reached (the laptop recipe missed the target)")
+        return None
+    ratio = medians["book"] / medians["laptop"]
+    print(f"ratio book/laptop time to accuracy: {ratio:.1f}")
+    return ratio
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run of each recipe per seed")
+    parser.add_argument("--book-epochs", type=int, default=5, help="the book's 5")
+    parser.add_argument("--laptop-epochs", type=int, default=10, help="at most; the notebooks' runs are 5")
+    parser.add_argument("--limit", type=int, default=None, help="at most this many training images per class "
+                        "in both recipes, for a quick check (default: the recipes' own)")  # fmt: skip
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--precision", choices=PRECISIONS, default=None,
+                        help="default: bf16 on CUDA GPUs, else fp32")  # fmt: skip
+    args = parser.parse_args(argv)
+    print(f"time to accuracy: torch {torch.__version__}, {describe_cpu()}")
+    world = get_world()
+    print(f"world {world.name}" + (f" (stand-ins from {world.stand_in})" if world.stand_in else ""))
+    epochs = {"book": args.book_epochs, "laptop": args.laptop_epochs}
+    report(time_to_accuracy(args.seeds, epochs, args.lr, args.precision, args.limit))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

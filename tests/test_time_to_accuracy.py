@@ -1,0 +1,63 @@
+"""`make bench`'s time to accuracy: when a run reaches the target, the report's medians and ratio, end to end."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import d2lft.time_to_accuracy as tta
+from d2lft.metrics import History
+
+
+def test_the_first_epoch_at_the_target_counts_and_its_time_is_the_sum_up_to_it():
+    assert tta.reached([0.80, 0.91, 0.89, 0.95], [10.0, 11.0, 12.0, 13.0], 0.90) == (2, 21.0)
+    assert tta.reached([0.80, 0.85], [1.0, 1.0], 0.90) is None
+    assert tta.reached([0.90], [4.0], 0.90) == (1, 4.0)  # at the target is within 1 point
+
+
+def _out(book: list[History], laptop: list[History]) -> dict:
+    setup = {name: {**r, "images": 10, "epochs": 3} for name, r in tta.recipes().items()}
+    return {"seeds": list(range(len(book))), "device": "cpu", "precision": "fp32", "validation": 4,
+            "setup": setup, "decode_seconds": 1.0, "runs": {"book": book, "laptop": laptop}}  # fmt: skip
+
+
+def test_the_report_compares_medians_against_each_seeds_own_target(capsys):
+    # seed 0: target 0.94, the book there after 300 s, the laptop after 20 s; seed 1: 0.91, 100 s and 30 s
+    book = [History(test_acc=[0.80, 0.90, 0.95], train_seconds=[100.0] * 3),
+            History(test_acc=[0.91, 0.93, 0.92], train_seconds=[100.0] * 3)]  # fmt: skip
+    laptop = [History(test_acc=[0.90, 0.94, 0.94], train_seconds=[10.0] * 3),
+              History(test_acc=[0.70, 0.80, 0.91], train_seconds=[10.0] * 3)]  # fmt: skip
+    assert tta.report(_out(book, laptop)) == pytest.approx((300 + 100) / 2 / ((20 + 30) / 2))
+    out = capsys.readouterr().out
+    assert "seed 0: target 0.940" in out and "book after 300 s (epoch 3)" in out
+    assert "laptop after 20 s (epoch 2)" in out and "seed 1: target 0.910" in out
+    assert out.endswith("ratio book/laptop time to accuracy: 8.0\n")
+
+
+def test_a_laptop_recipe_that_misses_the_target_gets_no_ratio(capsys):
+    book = [History(test_acc=[0.95], train_seconds=[100.0])]
+    laptop = [History(test_acc=[0.90, 0.92], train_seconds=[10.0, 10.0])]
+    assert tta.report(_out(book, laptop)) is None
+    out = capsys.readouterr().out
+    assert "laptop not within 2 epochs" in out and "not reached" in out
+
+
+def test_the_book_recipe_is_224_pixels_on_every_image_and_the_laptops_the_notebooks():
+    plan = tta.recipes()
+    assert plan["book"] == {"crop": 224, "resize": 256, "batch_size": 128, "per_class": None}
+    assert plan["laptop"] == {"crop": 128, "resize": 146, "batch_size": 32, "per_class": 150}
+    assert tta.recipes(limit=8)["laptop"]["per_class"] == 8 == tta.recipes(limit=8)["book"]["per_class"]
+
+
+@pytest.mark.slow
+def test_both_recipes_train_on_the_same_validation_images_end_to_end(capsys, monkeypatch):
+    monkeypatch.setenv("D2LFT_WORLD", "mini")
+    args = ["--limit", "8", "--book-epochs", "1", "--laptop-epochs", "2", "--seeds", "0"]
+    assert tta.main(args) == 0
+    out = capsys.readouterr().out
+    assert "validation: 60 training images held out" in out  # a fifth of the mini world's 2 x 150
+    assert re.search(r"^book  : 224 px crops \(resize 256\), 16 training images, batch 128, up to 1 epochs$", out, re.M)
+    assert re.search(r"^laptop: 128 px crops \(resize 146\), 16 training images, batch 32, up to 2 epochs$", out, re.M)
+    assert re.search(r"^seed 0 laptop: \d+ s [\d.]+, \d+ s [\d.]+$", out, re.M), out
+    assert re.search(r"ratio book/laptop time to accuracy: ([\d.]+|not reached.*)\n\Z", out), out
