@@ -15,7 +15,7 @@ PACKAGE = REPO_ROOT / "d2lft"
 LAYERS = """
 paths devices files imagenet
 downloads mini.drawing worlds
-mini.dataset data
+mini.dataset data folders
 metrics plot
 train fast decoded
 mini.source models checkpoint freeze
