@@ -13,7 +13,7 @@ are layered from the bottom up: a module imports only those before it, on its li
     metrics, plot                            accuracy, History, predictions; figures
     train, fast, decoded                     the book's loop and `fit`; the fast path and its data
     mini.source, models, checkpoint, freeze  pretrained sources; saving; freezing
-    distributed, finetune                    the book's fine-tuning recipe, on one or many devices
+    distributed, finetune, predict           the book's fine-tuning recipe, on one or many devices; a kept model
     course, rehearsal, spread                command-line tools for teachers and maintainers: a course
     bench, time_to_accuracy, mini.__main__   pass, a rehearsal, spreads, benchmarks, the mini source
 """
@@ -34,10 +34,11 @@ from .freeze import (
     unfreeze_children,
 )
 from .imagenet import IMAGENET_MEAN, IMAGENET_STD, denormalize, normalize
-from .metrics import Accumulator, History, accuracy, collect_logits, confusion_matrix, evaluate_accuracy, predict
+from .metrics import Accumulator, History, accuracy, collect_logits, confusion_matrix, evaluate_accuracy, predict_labels
 from .models import load_pretrained
 from .paths import data_dir
 from .plot import Animator, plot_confusion_matrix, plot_histories, show_images
+from .predict import load_model, predict_files, save_model
 from .train import estimate_training_time, train_ch13
 from .worlds import CLASSES, course_seed, get_world
 
@@ -70,15 +71,18 @@ __all__ = [
     "keep_frozen_bn_in_eval",
     "load_checkpoint",
     "load_data_hotdog",
+    "load_model",
     "load_pretrained",
     "normalize",
     "param_groups_by_prefix",
     "params_to_learn",
     "plot_confusion_matrix",
     "plot_histories",
-    "predict",
+    "predict_files",
+    "predict_labels",
     "replace_fc",
     "save_checkpoint",
+    "save_model",
     "set_parameter_requires_grad",
     "show_images",
     "train_ch13",

@@ -60,7 +60,7 @@ def collect_logits(
     return torch.cat(outputs).cpu(), torch.cat(labels).cpu()
 
 
-def predict(
+def predict_labels(
     net: nn.Module, data_iter: Iterable, device: torch.device | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Return (predicted labels, true labels) of `net` over `data_iter`."""
@@ -69,7 +69,7 @@ def predict(
 
 
 def confusion_matrix(preds: torch.Tensor, labels: torch.Tensor, num_classes: int) -> torch.Tensor:
-    """Counts with true classes as rows and predicted classes as columns (arguments in `predict`'s order)."""
+    """Counts with true classes as rows and predicted classes as columns (arguments in `predict_labels`' order)."""
     index = labels.long() * num_classes + preds.long()
     return torch.bincount(index, minlength=num_classes**2).reshape(num_classes, num_classes)
 

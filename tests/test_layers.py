@@ -19,7 +19,7 @@ mini.dataset data folders
 metrics plot
 train fast decoded
 mini.source models checkpoint freeze
-distributed finetune
+distributed finetune predict
 course rehearsal spread bench time_to_accuracy mini.__main__
 """.split()
 

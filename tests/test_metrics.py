@@ -27,13 +27,13 @@ def _data(predicted: list[int], labels: list[int]):
 def test_predict_returns_the_predictions_then_the_labels_in_data_order():
     net = _Pick()
     net.train()
-    preds, labels = d2lft.predict(net, _data([0, 2, 1, 1, 0], [0, 2, 2, 1, 1]))
+    preds, labels = d2lft.predict_labels(net, _data([0, 2, 1, 1, 0], [0, 2, 2, 1, 1]))
     assert preds.tolist() == [0, 2, 1, 1, 0] and labels.tolist() == [0, 2, 2, 1, 1]
     assert not net.training  # predictions are made in eval mode
 
 
 def test_the_confusion_matrix_has_true_classes_as_rows_and_predictions_as_columns():
-    preds, labels = d2lft.predict(_Pick(), _data([0, 2, 1, 1, 0, 2], [0, 2, 2, 1, 1, 2]))
+    preds, labels = d2lft.predict_labels(_Pick(), _data([0, 2, 1, 1, 0, 2], [0, 2, 2, 1, 1, 2]))
     matrix = d2lft.confusion_matrix(preds, labels, 3)
     assert matrix.tolist() == [[1, 0, 0], [1, 1, 0], [0, 1, 2]]  # e.g. one true 2 predicted as 1: row 2, column 1
     assert matrix.sum() == 6 and matrix.trace() == d2lft.accuracy(preds, labels)
