@@ -13,7 +13,7 @@ are layered from the bottom up: a module imports only those before it, on its li
     metrics, plot                            accuracy, History, predictions; figures
     train, fast, decoded                     the book's loop and `fit`; the fast path and its data
     mini.source, models, checkpoint, freeze  pretrained sources; saving; freezing
-    distributed, finetune, predict           the book's fine-tuning recipe, on one or many devices; a kept model
+    distributed, finetune, lr_finder, predict  the book's recipe, on one or many devices; choosing a rate; a kept model
     course, rehearsal, spread                command-line tools for teachers and maintainers: a course
     bench, time_to_accuracy, mini.__main__   pass, a rehearsal, spreads, benchmarks, the mini source
 """

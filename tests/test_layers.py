@@ -19,7 +19,7 @@ mini.dataset data folders
 metrics plot
 train fast decoded
 mini.source models checkpoint freeze
-distributed finetune predict
+distributed finetune lr_finder predict
 course rehearsal spread bench time_to_accuracy mini.__main__
 """.split()
 

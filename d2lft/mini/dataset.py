@@ -1,4 +1,5 @@
-"""The mini world's hotdog dataset: drawn once on this machine, in the book's folder layout."""
+"""The mini world's datasets, drawn once on this machine: the hotdog set in the book's folder layout, and
+a folder of "your photos" (several foods, one folder per class) for notebook 06."""
 
 from __future__ import annotations
 
@@ -43,6 +44,32 @@ def make_mini_hotdog(folder: str | os.PathLike, counts: dict[str, int] | None = 
         for split, label, i in tqdm(jobs, desc="generating mini hotdog dataset", leave=False):
             image = hotdog_set_image("mini-hotdog", split, label, i)
             out = staging / split / label / f"{i:04d}.jpg"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            image.save(out, quality=90)
+        (staging / _COMPLETE_MARKER).write_text(stamp)
+    return folder
+
+
+# "Your photos" in the mini world: five foods, one of them named with a space, as a student's folder might be.
+MINI_PHOTOS = {"burger": "burger", "donut": "donut", "fried egg": "fried_egg", "pizza": "pizza", "sushi": "sushi"}
+MINI_PHOTOS_PER_CLASS = 60
+
+
+def make_mini_photos(folder: str | os.PathLike, per_class: int = MINI_PHOTOS_PER_CLASS) -> Path:
+    """Generate (once) a stand-in for a student's photo folder, `folder/<class>/*.jpg`; return `folder`.
+
+    Drawn from seeds of their own (never the source model's or the hotdog set's), at varied sizes."""
+    folder = Path(folder)
+    stamp = f"drawing version {drawing.DRAWING_VERSION}, {sorted(MINI_PHOTOS)}, {per_class} per class\n"
+    marker = folder / _COMPLETE_MARKER
+    if marker.exists() and marker.read_text() == stamp:
+        return folder
+    jobs = [(label, i) for label in MINI_PHOTOS for i in range(per_class)]
+    with atomic_folder(folder) as staging:
+        for label, i in tqdm(jobs, desc="generating the mini world's photo folder", leave=False):
+            rng = drawing.image_rng("mini-photos", label, i)
+            image = drawing.render_food(MINI_PHOTOS[label], rng, drawing.random_size(rng, (72, 160)))
+            out = staging / label / f"IMG_{i:04d}.jpg"
             out.parent.mkdir(parents=True, exist_ok=True)
             image.save(out, quality=90)
         (staging / _COMPLETE_MARKER).write_text(stamp)
