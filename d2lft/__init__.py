@@ -10,7 +10,7 @@ are layered from the bottom up: a module imports only those before it, on its li
     paths, devices, files, imagenet          where files go; devices; safe writes; normalisation
     downloads, mini.drawing, worlds          the book's DATA_HUB; the mini world's pictures; worlds
     mini.dataset, data, folders              the hotdog folders and their DataLoaders; your own photos
-    metrics, plot                            accuracy, History, predictions; figures
+    metrics, plot, cam                       accuracy, History, predictions; figures; Grad-CAM maps
     train, fast, decoded                     the book's loop and `fit`; the fast path and its data
     mini.source, models, checkpoint, freeze  pretrained sources; saving; freezing
     distributed, finetune, lr_finder, predict  the book's recipe, on one or many devices; choosing a rate; a kept model

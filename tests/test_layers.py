@@ -16,7 +16,7 @@ LAYERS = """
 paths devices files imagenet
 downloads mini.drawing worlds
 mini.dataset data folders
-metrics plot
+metrics plot cam
 train fast decoded
 mini.source models checkpoint freeze
 distributed finetune lr_finder predict
