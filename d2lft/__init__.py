@@ -13,9 +13,10 @@ are layered from the bottom up: a module imports only those before it, on its li
     metrics, plot, cam                       accuracy, History, predictions; figures; Grad-CAM maps
     train, fast, decoded                     the book's loop and `fit`; the fast path and its data
     mini.source, models, checkpoint, freeze  pretrained sources; saving; freezing
-    distributed, finetune, lr_finder, predict  the book's recipe, on one or many devices; choosing a rate; a kept model
-    course, rehearsal, spread                command-line tools for teachers and maintainers: a course
-    bench, time_to_accuracy, mini.__main__   pass, a rehearsal, spreads, benchmarks, the mini source
+    distributed, recipe, lr_finder           the book's recipe, on one or many devices; choosing a rate;
+    predict, strategies                      a kept model; your photos: probe, last stage or everything
+    finetune, course, rehearsal, spread      command lines: fine-tuning, a course pass, a rehearsal, spreads,
+    bench, time_to_accuracy, mini.__main__   benchmarks, the mini source
 """
 
 from .checkpoint import load_checkpoint, save_checkpoint
@@ -23,7 +24,7 @@ from .data import hotdog_augs, hotdog_dir, image_folder, load_data_hotdog, valid
 from .devices import try_all_gpus, try_gpu
 from .downloads import DATA_HUB, download_extract
 from .fast import train_fast
-from .finetune import count_parameters, fine_tuning_groups, fine_tuning_trainer, replace_fc, train_fine_tuning
+from .recipe import count_parameters, fine_tuning_groups, fine_tuning_trainer, replace_fc, train_fine_tuning
 from .freeze import (
     extract_features,
     keep_bn_in_eval,

@@ -1,109 +1,38 @@
-"""The book's fine-tuning recipe: a new output layer, and `train_fine_tuning` with a 10x head rate."""
+"""Fine-tune from the command line: the book's hotdog recipe, or your own photo folder within a time budget.
+
+Without --data: the book's recipe on the active world's hotdog dataset (under torchrun, with DDP on every
+process). With --data PATH: your photos, split into train/validation/test once and the same every time
+(d2lft.folders); the strategies that fit --budget are timed beforehand, trained cheapest first and
+compared on validation; the best is measured once on the test images and, with --save, kept in a model
+file that python -m d2lft.predict MODEL IMAGES... uses.
+"""
 
 from __future__ import annotations
 
+import argparse
+import os
+
 import torch
+import torchvision
 from torch import nn
+from tqdm.auto import tqdm
 
-from .data import load_data_hotdog
-from .decoded import load_data_hotdog_decoded
-from .devices import try_all_gpus
-from .fast import PRECISIONS, train_fast
-from .metrics import History
-from .train import train_ch13
-from .worlds import World, get_world
-
-
-def replace_fc(net: nn.Module, num_classes: int = 2) -> nn.Module:
-    """Give a ResNet a new `fc` for `num_classes` outputs, Xavier-initialised as in the book; return it."""
-    net.fc = nn.Linear(net.fc.in_features, num_classes)
-    nn.init.xavier_uniform_(net.fc.weight)
-    return net
-
-
-def count_parameters(net: nn.Module) -> tuple[int, int]:
-    """Return (trainable, total) numbers of parameter elements."""
-    trainable = sum(p.numel() for p in net.parameters() if p.requires_grad)
-    return trainable, sum(p.numel() for p in net.parameters())
-
-
-def fine_tuning_groups(net: nn.Module, learning_rate: float, param_group: bool = True) -> list[dict]:
-    """The book's optimizer groups, trainable parameters only: with `param_group`, `fc` gets 10x the rate."""
-    head = {id(p) for p in net.fc.parameters()} if param_group else set()
-    body = [p for p in net.parameters() if p.requires_grad and id(p) not in head]
-    fc = [p for p in net.fc.parameters() if p.requires_grad] if param_group else []
-    groups = [{"params": body, "lr": learning_rate}, {"params": fc, "lr": learning_rate * 10}]
-    return [group for group in groups if group["params"]]
-
-
-BOOK_BATCH = 128  # the batch size the book's learning rates and weight decay were chosen for
-
-
-def fine_tuning_trainer(
-    net: nn.Module, learning_rate: float, batch_size: int = BOOK_BATCH, param_group: bool = True
-) -> torch.optim.SGD:
-    """The book's SGD (weight decay 1e-3) for its summed loss, with steps as large as the book's at any batch.
-
-    The book's rates are for a loss summed over batches of 128: `learning_rate` 5e-5 is a mean-loss rate of
-    6.4e-3. At another batch size the summed-loss rate is scaled by 128 / batch_size and the weight decay by
-    batch_size / 128, so that the mean-loss rate and weight decay, and so each step, stay the book's.
-    """
-    scale = BOOK_BATCH / batch_size
-    groups = fine_tuning_groups(net, learning_rate * scale, param_group)
-    return torch.optim.SGD(groups, lr=learning_rate * scale, weight_decay=0.001 / scale)
-
-
-def train_fine_tuning(
-    net: nn.Module,
-    learning_rate: float,
-    batch_size: int | None = None,
-    num_epochs: int = 5,
-    param_group: bool = True,
-    world: World | None = None,
-    devices=None,
-    plot: bool = True,
-    fast: bool = False,
-    precision: str | None = None,
-    validation: bool = False,
-) -> History:
-    """The book's recipe: SGD, weight decay 1e-3, summed loss; with `param_group`, `fc` learns 10x faster.
-
-    `learning_rate` is the book's, for batches of 128; `fine_tuning_trainer` keeps its steps the book's
-    size at the world's batch size (the mini world's 32: a summed-loss rate of 4 x `learning_rate`).
-    `fast=True`: the same recipe on the fast path (`d2lft.fast.train_fast`), with batches augmented
-    from images decoded once, on the first device (`load_data_hotdog_decoded`), in `precision`
-    (`d2lft.fast.resolve_precision`: fp32 on CPUs unless you ask for "bf16").
-    `validation=True`: train on four fifths of the training images and measure on the held-out fifth
-    (`d2lft.data.validation_split`), for choosing hyperparameters; the test set stays unseen.
-    """
-    if precision is not None and not fast:
-        raise ValueError("precision applies to the fast path only: add fast=True")
-    world = world or get_world()
-    batch_size = batch_size or world.batch_size
-    loss = nn.CrossEntropyLoss(reduction="none")
-    trainer = fine_tuning_trainer(net, learning_rate, batch_size, param_group)
-    held_out = "val" if validation else "test"
-    if not fast:
-        train_iter, test_iter = load_data_hotdog(batch_size, world, validation=validation)
-        return train_ch13(net, train_iter, test_iter, loss, trainer, num_epochs, devices, plot, held_out)
-    devices = list(devices) if devices else try_all_gpus()
-    train_iter, test_iter = load_data_hotdog_decoded(batch_size, world, devices[0], validation)
-    return train_fast(net, train_iter, test_iter, loss, trainer, num_epochs, devices, plot, precision, held_out)
+from .checkpoint import save_checkpoint
+from .data import hotdog_augs, hotdog_dir, hotdog_splits
+from .devices import try_gpu
+from .fast import PRECISIONS
+from .folders import FolderError, photo_splits
+from .metrics import evaluate_accuracy
+from .models import load_pretrained
+from .predict import save_model
+from .recipe import fine_tuning_trainer, replace_fc, train_fine_tuning
+from .strategies import EPOCHS, STRATEGIES, Photos, choose, estimate_seconds, train
+from .worlds import get_world
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Fine-tune (or train from scratch) with the book's recipe; under `torchrun`, on every process with DDP."""
-    import argparse
-    import os
-
-    import torchvision
-
-    from .checkpoint import save_checkpoint
-    from .data import hotdog_augs, hotdog_dir, hotdog_splits
-    from .devices import try_gpu
-    from .models import load_pretrained
-
-    parser = argparse.ArgumentParser(prog="python -m d2lft.finetune", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m d2lft.finetune", description=__doc__.split("\n\n")[0],
+                                     epilog=__doc__.split("\n\n", 1)[1])  # fmt: skip
     parser.add_argument(
         "--lr",
         type=float,
@@ -121,8 +50,20 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="with --fast: bf16 autocast or fp32 (default: bf16 on CUDA GPUs, else fp32)",
     )
-    parser.add_argument("--save", default=None, help="write the trained state dict here (atomically)")
+    parser.add_argument("--save", default=None, help="write the trained model here, atomically: with --data, a model "
+                        "file for python -m d2lft.predict; else the state dict")  # fmt: skip
+    parser.add_argument("--data", default=None, help="your photo folder: PATH/<class>/*.jpg, or PATH/train/<class>/ "
+                        "and PATH/test/<class>/ (at least 2 classes)")  # fmt: skip
+    parser.add_argument("--budget", type=float, default=None, help="with --data: the minutes training may take "
+                        "on this machine (default: no limit)")  # fmt: skip
+    parser.add_argument("--strategy", choices=("auto", *STRATEGIES), default="auto", help="with --data: probe (a "
+                        "head on cached features), last-stage (layer4 and the head), full (every layer, the head at "
+                        "10x), or auto (each that fits the budget, cheapest first; the best on validation wins)")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.data:
+        return fine_tune_folder(args, parser)
+    if args.budget is not None or args.strategy != "auto":
+        parser.error("--budget and --strategy apply to your own photos: add --data PATH")
     world = get_world()
     lr = args.lr or (5e-4 if args.scratch else 5e-5)
     batch_size = args.batch_size or world.batch_size
@@ -175,6 +116,56 @@ def main(argv: list[str] | None = None) -> int:
         print("saved", save_checkpoint(net, args.save))
     if distributed:
         dist.destroy_process_group()
+    return 0
+
+
+def fine_tune_folder(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`--data`: fit the strategies into the budget, train them, choose on validation, test once, save."""
+    if args.scratch or int(os.environ.get("WORLD_SIZE", "1")) > 1 or args.precision:
+        parser.error("--data trains in one process from pretrained weights: drop --scratch, --precision and torchrun")
+    try:
+        splits = photo_splits(args.data)
+    except FolderError as e:
+        parser.exit(2, f"error: {e}\n")
+    world, device = get_world(), try_gpu()
+    print(world)
+    counts = splits.counts()
+    print(f"{splits.root}: {len(splits.classes)} classes, split {splits.layout!r} saved in {splits.split_file}")
+    for k, name in enumerate(splits.classes):
+        print(f"  {name:24} " + ", ".join(f"{counts[s][k]} {s}" for s in counts))
+    for note in splits.changes:
+        print("  since last time:", note)
+    if splits.skipped:
+        print(f"  skipped (not images): {', '.join(splits.skipped[:5])}" + (" ..." if len(splits.skipped) > 5 else ""))
+    source, _ = load_pretrained("resnet18", world)
+    photos = Photos(splits, world.crop_size, world.resize_size, args.batch_size or world.batch_size, device)
+    epochs = {**EPOCHS, "last-stage": args.epochs, "full": args.epochs}
+    estimate = estimate_seconds(source, photos, epochs)
+    print("estimated time per strategy here: " + ", ".join(f"{s} {estimate[s]:.0f} s" for s in STRATEGIES))
+    budget = None if args.budget is None else 60 * args.budget
+    wanted = STRATEGIES if args.strategy == "auto" else (args.strategy,)
+    plan, total = [], 0.0
+    for s in wanted:
+        if budget is None or total + estimate[s] <= budget:
+            plan.append(s)
+            total += estimate[s]
+    if not plan:
+        parser.exit(2, f"error: {wanted[0]} needs about {estimate[wanted[0]] / 60:.1f} min here, over the budget of "
+                       f"{args.budget:g} min. Raise --budget, or choose a cheaper --strategy (probe is the cheapest).\n")  # fmt: skip
+    print(f"plan: {', '.join(plan)} (about {total / 60:.1f} min"
+          + (f" of the {args.budget:g} min budget)" if budget else ")"))  # fmt: skip
+    lr = args.lr or 5e-5
+    runs = [train(s, source, photos, args.seed, lr, epochs[s]) for s in tqdm(plan, desc="strategies")]
+    for run in runs:
+        print(f"{run.strategy:10}: validation accuracy {run.accuracy:.3f} after {run.seconds:.0f} s")
+    best, why = choose(runs, None)
+    chosen = next(run for run in runs if run.strategy == best)
+    test_acc = evaluate_accuracy(chosen.net, photos.loader("test"), device)
+    print(f"chosen: {why}")
+    print(f"test accuracy, measured once: {test_acc:.3f} on {len(splits.files['test'])} images")
+    if args.save:
+        path = save_model(chosen.net, args.save, splits.classes, "resnet18", world.crop_size, world.resize_size)
+        print(f"saved {path}: use it with python -m d2lft.predict {path} IMAGE...")
     return 0
 
 

@@ -25,9 +25,11 @@ from pathlib import Path
 
 import torch
 
-from .data import load_image
+from .data import hotdog_dir, load_image
 from .files import atomic_write
+from .mini.dataset import make_mini_photos
 from .paths import data_dir
+from .worlds import World, get_world
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif")
 SPLITS = ("train", "val", "test")
@@ -272,3 +274,12 @@ def _write(path: Path, root: Path, layout: str, seed: int, fractions: dict, clas
     }
     with atomic_write(path, "w") as f:
         json.dump(record, f, indent=1, ensure_ascii=False)
+
+
+def example_photos(world: World | None = None) -> Path:
+    """A photo folder to practise on until you point to your own: the mini world's five drawn foods
+    (`root/<class>/`), or in the hotdog world the book's photos (`root/{train,test}/<class>/`)."""
+    world = world or get_world()
+    if world.name == "hotdog":
+        return hotdog_dir(world)
+    return make_mini_photos(data_dir() / "mini-photos")

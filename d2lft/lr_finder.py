@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .finetune import fine_tuning_trainer
+from .recipe import fine_tuning_trainer
 
 
 @dataclass

@@ -22,7 +22,7 @@ from torchvision import transforms
 from .data import BadImageError, load_image
 from .devices import try_gpu
 from .files import atomic_write
-from .finetune import replace_fc
+from .recipe import replace_fc
 from .imagenet import IMAGENET_MEAN, IMAGENET_STD
 
 MODEL_FORMAT, MODEL_VERSION = "d2lft-model", 1

@@ -27,7 +27,7 @@ from .data import hotdog_dir, hotdog_splits, split_indices, validation_split
 from .decoded import DecodedImageFolder, DecodedLoader
 from .devices import describe_cpu, try_gpu
 from .fast import PRECISIONS, resolve_precision, train_fast
-from .finetune import fine_tuning_trainer, replace_fc
+from .recipe import fine_tuning_trainer, replace_fc
 from .models import load_pretrained
 from .worlds import BOOK, LAPTOP, get_world
 

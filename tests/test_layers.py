@@ -19,8 +19,8 @@ mini.dataset data folders
 metrics plot cam
 train fast decoded
 mini.source models checkpoint freeze
-distributed finetune lr_finder predict
-course rehearsal spread bench time_to_accuracy mini.__main__
+distributed recipe lr_finder predict strategies
+finetune course rehearsal spread bench time_to_accuracy mini.__main__
 """.split()
 
 

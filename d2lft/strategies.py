@@ -1,0 +1,178 @@
+"""Fine-tuning on your own photos: three strategies, timed, compared on validation, chosen within a budget.
+
+- `probe`: a linear head on features the frozen backbone computes once (no augmentation; seconds);
+- `last-stage`: `layer4` and the head train, the rest frozen with its BatchNorm kept in eval mode;
+- `full`: every layer trains, the head at 10x the rate (the book's recipe).
+
+Each run returns its network, its `History` (validation accuracy per epoch) and its wall time, features
+and decoding included. `estimate_seconds` times two real training steps per strategy before anything
+trains, so that a plan can be fitted to a time budget; `choose` picks the most accurate strategy whose
+time fits.
+"""
+
+from __future__ import annotations
+
+import copy
+import statistics
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .decoded import DecodedImageFolder, DecodedLoader
+from .fast import train_fast
+from .recipe import fine_tuning_trainer, replace_fc
+from .folders import PhotoSplits
+from .freeze import extract_features, keep_frozen_bn_in_eval, set_parameter_requires_grad, unfreeze_children
+from .metrics import History
+from .train import train_ch13
+
+STRATEGIES = ("probe", "last-stage", "full")
+EPOCHS = {"probe": 30, "last-stage": 5, "full": 5}  # a head on cached features costs next to nothing an epoch
+
+
+@dataclass
+class Run:
+    strategy: str
+    seed: int
+    net: nn.Module
+    history: History
+    seconds: float  # wall time of the whole run: features or decoding, training and validation
+
+    @property
+    def accuracy(self) -> float:
+        return self.history.test_acc[-1]
+
+
+@dataclass
+class Photos:
+    """A photo folder's splits decoded once at a recipe's sizes, ready for the three strategies."""
+
+    splits: PhotoSplits
+    crop_size: int
+    resize_size: int
+    batch_size: int
+    device: torch.device
+
+    def __post_init__(self):
+        self._decoded = {s: DecodedImageFolder(self.splits.dataset(s), self.resize_size) for s in ("train", "val", "test")}
+
+    def loader(self, split: str, train: bool = False, batch_size: int | None = None) -> DecodedLoader:
+        """Batches of `split`: augmented as the book's `train_augs` when `train`, else centre crops in order."""
+        batch_size = batch_size or self.batch_size
+        return DecodedLoader(self._decoded[split], batch_size, self.crop_size, train, self.device)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.splits.classes)
+
+
+def build(strategy: str, source: nn.Module, num_classes: int) -> nn.Module:
+    """The source network with a new head, frozen as `strategy` says (`probe` is built by `train`)."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
+    net = copy.deepcopy(source)
+    if strategy == "last-stage":
+        set_parameter_requires_grad(net, True)
+    replace_fc(net, num_classes)
+    if strategy == "last-stage":
+        unfreeze_children(net, ["layer4", "fc"])
+        keep_frozen_bn_in_eval(net)
+    return net
+
+
+def train(
+    strategy: str, source: nn.Module, photos: Photos, seed: int, lr: float = 5e-5, epochs: int | None = None,
+    held_out: str = "val", plot: bool = False,
+) -> Run:  # fmt: skip
+    """Train `strategy` from `source` on the training split at `seed` with the book's base rate `lr`;
+    measure on `held_out` ("val", or "test" once at the end)."""
+    epochs = epochs or EPOCHS[strategy]
+    device = photos.device
+    loss = nn.CrossEntropyLoss(reduction="none")
+    torch.manual_seed(seed)
+    start = time.perf_counter()
+    if strategy == "probe":
+        net = replace_fc(copy.deepcopy(source), photos.num_classes)
+        backbone = copy.deepcopy(source)
+        backbone.fc = nn.Identity()
+        train_features = extract_features(backbone, photos.loader("train"), device)
+        held_features = extract_features(backbone, photos.loader(held_out), device)
+        batches = torch.utils.data.DataLoader(train_features, photos.batch_size, shuffle=True)
+        trainer = fine_tuning_trainer(net.fc, 10 * lr, photos.batch_size, param_group=False)  # the head's rate
+        history = train_ch13(net.fc, batches, torch.utils.data.DataLoader(held_features, 256), loss, trainer, epochs,
+                             [torch.device("cpu")], plot, held_out)  # fmt: skip
+        net.to(device)
+    else:
+        net = build(strategy, source, photos.num_classes)
+        trainer = fine_tuning_trainer(net, lr, photos.batch_size)
+        history = train_fast(net, photos.loader("train", train=True), photos.loader(held_out), loss, trainer, epochs,
+                             [device], plot, held_out=held_out)  # fmt: skip
+    return Run(strategy, seed, net, history, time.perf_counter() - start)
+
+
+def estimate_seconds(source: nn.Module, photos: Photos, epochs: dict[str, int] | None = None) -> dict[str, float]:
+    """Each strategy's expected wall time for one run, from two timed steps of it on real batches (the first
+    step warms up and is not counted); the random state is left as it was."""
+    epochs = {**EPOCHS, **(epochs or {})}
+    images = {s: len(photos.splits.files[s]) for s in ("train", "val")}
+    device = photos.device
+    X, y = next(iter(photos.loader("train", train=False)))
+    X, y = X.to(device), y.to(device)
+    per_image = {}
+    with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
+        backbone = copy.deepcopy(source).to(device)
+        forward = _time(lambda: _forward(backbone, X), device) / len(X)
+        for strategy in ("last-stage", "full"):
+            net = build(strategy, source, photos.num_classes).to(device).train()
+            trainer = fine_tuning_trainer(net, 0.0, photos.batch_size)
+            per_image[strategy] = _time(lambda: _step(net, trainer, X, y), device) / len(X)
+    seconds = {"probe": forward * (images["train"] + images["val"])}  # the head's epochs cost next to nothing
+    for strategy, cost in per_image.items():
+        seconds[strategy] = epochs[strategy] * (cost * images["train"] + forward * images["val"])
+    return seconds
+
+
+def _forward(net: nn.Module, X: torch.Tensor) -> None:
+    with torch.no_grad():
+        net.eval()(X)
+
+
+def _step(net: nn.Module, trainer: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor) -> None:
+    trainer.zero_grad(set_to_none=True)
+    nn.functional.cross_entropy(net(X), y).backward()
+    trainer.step()
+
+
+def _time(work, device: torch.device, repeats: int = 3) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        times.append(time.perf_counter() - start)
+    return min(times[1:])
+
+
+def choose(runs: list[Run], budget_seconds: float | None) -> tuple[str, str]:
+    """The strategy with the highest mean validation accuracy among those whose median run time fits the
+    budget (every one, without a budget); and why, in words. Raises if none fits."""
+    by_strategy: dict[str, list[Run]] = {}
+    for run in runs:
+        by_strategy.setdefault(run.strategy, []).append(run)
+    seconds = {s: statistics.median(r.seconds for r in rs) for s, rs in by_strategy.items()}
+    accuracy = {s: statistics.mean(r.accuracy for r in rs) for s, rs in by_strategy.items()}
+    fits = [s for s in by_strategy if budget_seconds is None or seconds[s] <= budget_seconds]
+    if not fits:
+        cheapest = min(seconds, key=seconds.get)
+        raise ValueError(f"no strategy fits a budget of {budget_seconds:.0f} s: the cheapest, {cheapest}, "
+                         f"took {seconds[cheapest]:.0f} s. Raise the budget or use fewer images.")  # fmt: skip
+    best = max(fits, key=accuracy.get)
+    left_out = [s for s in by_strategy if s not in fits]
+    why = f"{best}: the highest mean validation accuracy ({accuracy[best]:.3f})"
+    why += f" of the strategies within {budget_seconds:.0f} s" if budget_seconds is not None else ""
+    if left_out:
+        why += "; over the budget: " + ", ".join(f"{s} ({seconds[s]:.0f} s, {accuracy[s]:.3f})" for s in left_out)
+    return best, why

@@ -1,0 +1,64 @@
+"""Three strategies on a photo folder: what each trains, what each costs, and the choice within a budget."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import d2lft
+from d2lft import strategies
+from d2lft.folders import photo_splits
+from d2lft.metrics import History
+from d2lft.mini.dataset import make_mini_photos
+from d2lft.strategies import Photos, Run, choose
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    home = tmp_path_factory.mktemp("data")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("D2LFT_DATA", str(home))
+        splits = photo_splits(make_mini_photos(home / "photos", per_class=12))
+        world = d2lft.get_world("mini")
+        source, _ = d2lft.load_pretrained("resnet18", world)
+        photos = Photos(splits, world.crop_size, world.resize_size, 16, torch.device("cpu"))
+        yield source, photos
+
+
+def _moved(net, source):
+    before = source.state_dict()
+    return {k.split(".")[0] for k, v in net.state_dict().items() if not k.startswith("fc.") and not v.equal(before[k])}
+
+
+def test_each_strategy_trains_only_what_it_says(setup):
+    source, photos = setup
+    runs = {s: strategies.train(s, source, photos, seed=0, epochs=2) for s in strategies.STRATEGIES}
+    assert _moved(runs["probe"].net, source) == set()  # the backbone is untouched: features computed once
+    assert _moved(runs["last-stage"].net, source) == {"layer4"}  # weights and BatchNorm statistics of layer4 only
+    assert {"conv1", "layer1", "layer4"} <= _moved(runs["full"].net, source)
+    for run in runs.values():
+        assert run.net.fc.out_features == 5 and len(run.history.test_acc) == 2 and run.history.held_out == "val"
+        assert run.seconds > 0 and 0 <= run.accuracy <= 1
+
+
+def test_the_estimate_times_every_strategy_and_leaves_the_rng_alone(setup):
+    source, photos = setup
+    state = torch.get_rng_state()
+    seconds = strategies.estimate_seconds(source, photos)
+    assert torch.equal(torch.get_rng_state(), state)
+    assert set(seconds) == set(strategies.STRATEGIES) and all(s > 0 for s in seconds.values())
+
+
+def _run(strategy, seconds, accuracy):
+    return Run(strategy, 0, None, History(test_acc=[accuracy]), seconds)
+
+
+def test_the_choice_is_the_most_accurate_strategy_that_fits_the_budget():
+    runs = [_run("probe", 10, 0.80), _run("probe", 12, 0.82), _run("last-stage", 50, 0.85),
+            _run("full", 100, 0.90), _run("full", 300, 0.92)]  # fmt: skip
+    assert choose(runs, None)[0] == "full"
+    best, why = choose(runs, 150)  # full's median is 200 s
+    assert best == "last-stage" and "over the budget: full (200 s, 0.910)" in why
+    assert choose(runs, 20)[0] == "probe"
+    with pytest.raises(ValueError, match="no strategy fits a budget of 5 s: the cheapest, probe, took 11 s"):
+        choose(runs, 5)
