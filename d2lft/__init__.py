@@ -24,7 +24,6 @@ from .data import hotdog_augs, hotdog_dir, image_folder, load_data_hotdog, valid
 from .devices import try_all_gpus, try_gpu
 from .downloads import DATA_HUB, download_extract
 from .fast import train_fast
-from .recipe import count_parameters, fine_tuning_groups, fine_tuning_trainer, replace_fc, train_fine_tuning
 from .freeze import (
     extract_features,
     keep_bn_in_eval,
@@ -40,6 +39,7 @@ from .models import load_pretrained
 from .paths import data_dir
 from .plot import Animator, plot_confusion_matrix, plot_histories, show_images
 from .predict import load_model, predict_files, save_model
+from .recipe import count_parameters, fine_tuning_groups, fine_tuning_trainer, replace_fc, train_fine_tuning
 from .train import estimate_training_time, train_ch13
 from .worlds import CLASSES, course_seed, get_world
 

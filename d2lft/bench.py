@@ -29,9 +29,9 @@ from .data import hotdog_augs, hotdog_dir, hotdog_splits
 from .decoded import DecodedImageFolder, DecodedLoader
 from .devices import describe_cpu, try_gpu
 from .fast import PRECISIONS, resolve_precision, train_fast
-from .recipe import fine_tuning_trainer, replace_fc
 from .metrics import evaluate_accuracy
 from .models import load_pretrained
+from .recipe import fine_tuning_trainer, replace_fc
 from .worlds import get_world
 
 

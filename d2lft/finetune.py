@@ -57,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=None, help="with --data: the minutes training may take "
                         "on this machine (default: no limit)")  # fmt: skip
     parser.add_argument("--strategy", choices=("auto", *STRATEGIES), default="auto", help="with --data: probe (a "
-                        "head on cached features), last-stage (layer4 and the head), full (every layer, the head at "
-                        "10x), or auto (each that fits the budget, cheapest first; the best on validation wins)")  # fmt: skip
+                        "head on cached features), last-stage (layer4 and the head), full (every layer, the head "
+                        "at 10x), or auto (each that fits the budget, cheapest first; the best on validation "
+                        "wins)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.data:
         return fine_tune_folder(args, parser)
@@ -150,8 +151,9 @@ def fine_tune_folder(args: argparse.Namespace, parser: argparse.ArgumentParser) 
             plan.append(s)
             total += estimate[s]
     if not plan:
-        parser.exit(2, f"error: {wanted[0]} needs about {estimate[wanted[0]] / 60:.1f} min here, over the budget of "
-                       f"{args.budget:g} min. Raise --budget, or choose a cheaper --strategy (probe is the cheapest).\n")  # fmt: skip
+        parser.exit(2, f"error: {wanted[0]} needs about {estimate[wanted[0]] / 60:.1f} min here, over the budget "
+                       f"of {args.budget:g} min. Raise --budget, or choose a cheaper --strategy (probe is the "
+                       f"cheapest).\n")  # fmt: skip
     print(f"plan: {', '.join(plan)} (about {total / 60:.1f} min"
           + (f" of the {args.budget:g} min budget)" if budget else ")"))  # fmt: skip
     lr = args.lr or 5e-5

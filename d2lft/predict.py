@@ -22,8 +22,8 @@ from torchvision import transforms
 from .data import BadImageError, load_image
 from .devices import try_gpu
 from .files import atomic_write
-from .recipe import replace_fc
 from .imagenet import IMAGENET_MEAN, IMAGENET_STD
+from .recipe import replace_fc
 
 MODEL_FORMAT, MODEL_VERSION = "d2lft-model", 1
 ARCHS = ("resnet18", "resnet34", "resnet50")  # torchvision ResNets: the head is `fc`

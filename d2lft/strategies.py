@@ -22,10 +22,10 @@ from torch import nn
 
 from .decoded import DecodedImageFolder, DecodedLoader
 from .fast import train_fast
-from .recipe import fine_tuning_trainer, replace_fc
 from .folders import PhotoSplits
 from .freeze import extract_features, keep_frozen_bn_in_eval, set_parameter_requires_grad, unfreeze_children
 from .metrics import History
+from .recipe import fine_tuning_trainer, replace_fc
 from .train import train_ch13
 
 STRATEGIES = ("probe", "last-stage", "full")
@@ -56,7 +56,8 @@ class Photos:
     device: torch.device
 
     def __post_init__(self):
-        self._decoded = {s: DecodedImageFolder(self.splits.dataset(s), self.resize_size) for s in ("train", "val", "test")}
+        splits = ("train", "val", "test")
+        self._decoded = {s: DecodedImageFolder(self.splits.dataset(s), self.resize_size) for s in splits}
 
     def loader(self, split: str, train: bool = False, batch_size: int | None = None) -> DecodedLoader:
         """Batches of `split`: augmented as the book's `train_augs` when `train`, else centre crops in order."""
@@ -127,7 +128,7 @@ def estimate_seconds(source: nn.Module, photos: Photos, epochs: dict[str, int] |
         for strategy in ("last-stage", "full"):
             net = build(strategy, source, photos.num_classes).to(device).train()
             trainer = fine_tuning_trainer(net, 0.0, photos.batch_size)
-            per_image[strategy] = _time(lambda: _step(net, trainer, X, y), device) / len(X)
+            per_image[strategy] = _time(lambda n=net, t=trainer: _step(n, t, X, y), device) / len(X)
     seconds = {"probe": forward * (images["train"] + images["val"])}  # the head's epochs cost next to nothing
     for strategy, cost in per_image.items():
         seconds[strategy] = epochs[strategy] * (cost * images["train"] + forward * images["val"])

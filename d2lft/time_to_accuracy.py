@@ -27,8 +27,8 @@ from .data import hotdog_dir, hotdog_splits, split_indices, validation_split
 from .decoded import DecodedImageFolder, DecodedLoader
 from .devices import describe_cpu, try_gpu
 from .fast import PRECISIONS, resolve_precision, train_fast
-from .recipe import fine_tuning_trainer, replace_fc
 from .models import load_pretrained
+from .recipe import fine_tuning_trainer, replace_fc
 from .worlds import BOOK, LAPTOP, get_world
 
 TOLERANCE = 0.01  # "within 1 point of the book recipe's final validation accuracy"

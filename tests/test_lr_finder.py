@@ -6,8 +6,8 @@ import matplotlib
 import torch
 from torch import nn
 
-from d2lft.recipe import fine_tuning_trainer
 from d2lft.lr_finder import lr_find, plot_lr_find
+from d2lft.recipe import fine_tuning_trainer
 
 matplotlib.use("Agg")
 
