@@ -19,11 +19,13 @@ are layered from the bottom up: a module imports only those before it, on its li
     bench, time_to_accuracy, mini.__main__   benchmarks, the mini source
 """
 
+from .cam import cam_layer, grad_cam, show_cams
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import hotdog_augs, hotdog_dir, image_folder, load_data_hotdog, validation_split
 from .devices import try_all_gpus, try_gpu
 from .downloads import DATA_HUB, download_extract
 from .fast import train_fast
+from .folders import example_photos, photo_splits
 from .freeze import (
     extract_features,
     keep_bn_in_eval,
@@ -34,6 +36,7 @@ from .freeze import (
     unfreeze_children,
 )
 from .imagenet import IMAGENET_MEAN, IMAGENET_STD, denormalize, normalize
+from .lr_finder import lr_find, plot_lr_find
 from .metrics import Accumulator, History, accuracy, collect_logits, confusion_matrix, evaluate_accuracy, predict_labels
 from .models import load_pretrained
 from .paths import data_dir
@@ -52,6 +55,7 @@ __all__ = [
     "IMAGENET_MEAN",
     "IMAGENET_STD",
     "accuracy",
+    "cam_layer",
     "collect_logits",
     "confusion_matrix",
     "count_parameters",
@@ -61,10 +65,12 @@ __all__ = [
     "download_extract",
     "estimate_training_time",
     "evaluate_accuracy",
+    "example_photos",
     "extract_features",
     "fine_tuning_groups",
     "fine_tuning_trainer",
     "get_world",
+    "grad_cam",
     "hotdog_augs",
     "hotdog_dir",
     "image_folder",
@@ -74,17 +80,21 @@ __all__ = [
     "load_data_hotdog",
     "load_model",
     "load_pretrained",
+    "lr_find",
     "normalize",
     "param_groups_by_prefix",
     "params_to_learn",
+    "photo_splits",
     "plot_confusion_matrix",
     "plot_histories",
+    "plot_lr_find",
     "predict_files",
     "predict_labels",
     "replace_fc",
     "save_checkpoint",
     "save_model",
     "set_parameter_requires_grad",
+    "show_cams",
     "show_images",
     "train_ch13",
     "train_fast",

@@ -42,6 +42,18 @@ def grad_cam(
     return maps / top[:, None, None]
 
 
+_STRIDES = {"layer4": 32, "layer3": 16, "layer2": 8, "layer1": 4}  # a ResNet stage's output: 1 cell per stride px
+
+
+def cam_layer(net: nn.Module, crop_size: int, cells: int = 4) -> tuple[str, nn.Module]:
+    """The last ResNet stage whose feature map still has `cells` x `cells` cells at `crop_size` px: (name, module).
+    At 224 px that is `layer4` (7 x 7); the mini world's 32-px crops leave `layer4` one cell, so `layer2`."""
+    for name, stride in _STRIDES.items():
+        if crop_size // stride >= cells:
+            return name, getattr(net, name)
+    return "layer1", net.layer1
+
+
 def show_cams(images: torch.Tensor, maps: torch.Tensor, titles: Sequence[str], ncols: int = 4, scale: float = 2.2):
     """A grid of the images, each with its heat map laid over it (jet colours, half transparent) and a title."""
     import matplotlib.pyplot as plt

@@ -19,14 +19,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from .data import hotdog_dir, load_image
-from .files import atomic_write
+from .data import CheckedImageFolder, hotdog_dir, load_image, split_indices
+from .files import atomic_folder, atomic_write
 from .mini.dataset import make_mini_photos
 from .paths import data_dir
 from .worlds import World, get_world
@@ -278,8 +279,26 @@ def _write(path: Path, root: Path, layout: str, seed: int, fractions: dict, clas
 
 def example_photos(world: World | None = None) -> Path:
     """A photo folder to practise on until you point to your own: the mini world's five drawn foods
-    (`root/<class>/`), or in the hotdog world the book's photos (`root/{train,test}/<class>/`)."""
+    (`root/<class>/`), or the book's photos in the hotdog world (`root/{train,test}/<class>/`; with the
+    laptop recipe, copies of its subset, in `data/hotdog-photos/`)."""
     world = world or get_world()
-    if world.name == "hotdog":
-        return hotdog_dir(world)
-    return make_mini_photos(data_dir() / "mini-photos")
+    if world.name == "mini":
+        return make_mini_photos(data_dir() / "mini-photos")
+    root = hotdog_dir(world)
+    if not world.subset:
+        return root
+    folder = data_dir() / "hotdog-photos"
+    stamp = f"{sorted(world.subset.items())}\n"
+    if (folder / ".d2lft-complete").exists() and (folder / ".d2lft-complete").read_text() == stamp:
+        return folder
+    with atomic_folder(folder) as staging:
+        for split in ("train", "test"):
+            images = CheckedImageFolder(root / split)
+            ids = split_indices(world, images.targets, images.targets)[0 if split == "train" else 1]
+            for i in ids:
+                path, label = images.samples[i]
+                target = staging / split / images.classes[label] / Path(path).name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+        (staging / ".d2lft-complete").write_text(stamp)
+    return folder

@@ -149,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", choices=PRECISIONS, default=None,
                         help="default: bf16 on CUDA GPUs, else fp32")  # fmt: skip
     args = parser.parse_args(argv)
-    print(f"time to accuracy: torch {torch.__version__}, {describe_cpu()}")
+    capability = torch.backends.cpu.get_cpu_capability()  # what ATen runs: AVX2 under ATEN_CPU_CAPABILITY=avx2
+    print(f"time to accuracy: torch {torch.__version__}, {describe_cpu()}; ATen kernels: {capability}")
     world = get_world()
     print(f"world {world.name}" + (f" (stand-ins from {world.stand_in})" if world.stand_in else ""))
     epochs = {"book": args.book_epochs, "laptop": args.laptop_epochs}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 
 import pytest
 import torch
@@ -11,6 +12,7 @@ from torch import nn
 
 import d2lft
 from d2lft import finetune
+from d2lft.mini.dataset import MINI_PHOTOS, make_mini_photos
 
 
 def test_a_precision_needs_the_fast_path(capsys):
@@ -66,3 +68,35 @@ def test_the_book_trainer_takes_the_books_mean_loss_step_at_any_batch_size(batch
     moved = (summed.conv1.weight - net.conv1.weight).abs().max()
     assert moved > 0
     torch.testing.assert_close(summed.state_dict(), mean.state_dict(), rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.slow
+def test_a_photo_folder_is_split_trained_within_the_budget_tested_once_and_saved(data_home, monkeypatch, capsys):
+    monkeypatch.setenv("D2LFT_WORLD", "mini")
+    photos = make_mini_photos(data_home / "photos", per_class=12)
+    saved = data_home / "models" / "photos.pt"
+    assert finetune.main(["--data", str(photos), "--epochs", "1", "--save", str(saved)]) == 0
+    out = capsys.readouterr().out
+    assert "5 classes, split 'classes'" in out and "fried egg" in out
+    assert "plan: probe, last-stage, full" in out
+    assert re.search(r"^chosen: (probe|last-stage|full): the highest mean validation accuracy", out, re.M)
+    assert re.search(r"^test accuracy, measured once: [\d.]+ on 10 images$", out, re.M)
+    net, meta = d2lft.load_model(saved, classes=sorted(MINI_PHOTOS))
+    assert meta["preprocess"]["crop"] == d2lft.get_world("mini").crop_size
+    assert finetune.main(["--data", str(photos), "--strategy", "probe", "--epochs", "1"]) == 0
+    assert "plan: probe (about" in capsys.readouterr().out
+
+
+def test_a_budget_too_small_and_a_missing_folder_stop_before_training(data_home, monkeypatch, capsys):
+    monkeypatch.setenv("D2LFT_WORLD", "mini")
+    with pytest.raises(SystemExit) as stop:
+        finetune.main(["--data", str(data_home / "nowhere")])
+    assert stop.value.code == 2 and "does not exist. Point to a folder laid out as" in capsys.readouterr().err
+    photos = make_mini_photos(data_home / "photos", per_class=6)
+    with pytest.raises(SystemExit) as stop:
+        finetune.main(["--data", str(photos), "--strategy", "full", "--budget", "0.0001"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "over the budget of 0.0001 min" in err and "probe is the cheapest" in err
+    with pytest.raises(SystemExit) as stop:
+        finetune.main(["--budget", "5"])
+    assert stop.value.code == 2 and "apply to your own photos: add --data PATH" in capsys.readouterr().err

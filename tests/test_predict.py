@@ -46,7 +46,7 @@ def test_a_fresh_process_predicts_what_this_one_does(model_file, tmp_path):
     assert [p.probability for p in here] == pytest.approx(probs.max(1).values.tolist(), abs=1e-5)
     out = subprocess.run([sys.executable, "-m", "d2lft.predict", str(path), *files], capture_output=True,
                          text=True, check=True).stdout.splitlines()  # fmt: skip
-    assert [line.split("  ")[1:] for line in out] == [[p.label, f"{p.probability:.3f}"] for p in here]
+    assert [line.rsplit("  ", 2)[1:] for line in out] == [[p.label, f"{p.probability:.3f}"] for p in here]
 
 
 def test_a_bad_image_is_named_and_the_others_are_still_predicted(model_file, tmp_path, capsys):
