@@ -91,8 +91,8 @@ def load_image(path: str | os.PathLike) -> Image.Image:
         ) from e
     except (OSError, SyntaxError, ValueError) as e:  # unidentified, truncated or malformed files
         raise BadImageError(
-            f"{path} cannot be read as an image ({e}). Delete or replace it, "
-            f"or pass skip_bad=True to skip unreadable files and list them."
+            f"{path} cannot be read as an image ({e}). Delete or replace it (image_folder and "
+            f"load_data_hotdog can also skip such files: skip_bad=True lists them)."
         ) from e
 
 

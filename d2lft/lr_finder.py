@@ -48,10 +48,12 @@ def lr_find(
     smoothing: float = 0.98,
     diverge: float = 4.0,
     device: torch.device | None = None,
+    skip_start: int = 5,
 ) -> LRFinderResult:
     """Sweep the book's base rate from `start_lr` to `end_lr` over `num_steps` batches of `train_iter`
     (cycled if it is shorter); stop early when the smoothed loss exceeds `diverge` times its lowest value
-    or is not a number. `net` and the global random state are unchanged afterwards."""
+    or is not a number. The first `skip_start` steps, where the smoothed loss is still settling, count for
+    neither suggestion (fastai's `skip_start`). `net` and the global random state are unchanged afterwards."""
     device = device or next(net.parameters()).device
     model = copy.deepcopy(net).to(device).train()
     trainer = fine_tuning_trainer(model, 1.0, batch_size, param_group)
@@ -82,11 +84,11 @@ def lr_find(
             if smoothed > diverge * best:
                 stopped = f"diverged at rate {lr:.2g} (loss {smoothed:.3g} > {diverge:g} x the lowest {best:.3g})"
                 break
-    if len(lrs) < 3:
+    if len(lrs) < skip_start + 3:
         raise ValueError(f"the sweep stopped after {len(lrs)} steps ({stopped}): lower start_lr or give more batches")
-    low = min(range(len(losses)), key=losses.__getitem__)
-    slopes = [(losses[i + 1] - losses[i - 1]) / math.log(lrs[i + 1] / lrs[i - 1]) for i in range(1, max(2, low))]
-    steep = 1 + min(range(len(slopes)), key=slopes.__getitem__) if slopes else 0
+    low = min(range(skip_start, len(losses)), key=losses.__getitem__)
+    inner = range(skip_start + 1, max(skip_start + 2, low))
+    steep = min(inner, key=lambda i: (losses[i + 1] - losses[i - 1]) / math.log(lrs[i + 1] / lrs[i - 1]))
     return LRFinderResult(lrs, losses, stopped, lrs[steep], lrs[low])
 
 

@@ -168,12 +168,12 @@ def choose(runs: list[Run], budget_seconds: float | None) -> tuple[str, str]:
     fits = [s for s in by_strategy if budget_seconds is None or seconds[s] <= budget_seconds]
     if not fits:
         cheapest = min(seconds, key=seconds.get)
-        raise ValueError(f"no strategy fits a budget of {budget_seconds:.0f} s: the cheapest, {cheapest}, "
-                         f"took {seconds[cheapest]:.0f} s. Raise the budget or use fewer images.")  # fmt: skip
+        raise ValueError(f"no strategy fits a budget of {budget_seconds:.3g} s: the cheapest, {cheapest}, "
+                         f"took {seconds[cheapest]:.3g} s. Raise the budget or use fewer images.")  # fmt: skip
     best = max(fits, key=accuracy.get)
     left_out = [s for s in by_strategy if s not in fits]
     why = f"{best}: the highest mean validation accuracy ({accuracy[best]:.3f})"
-    why += f" of the strategies within {budget_seconds:.0f} s" if budget_seconds is not None else ""
+    why += f" of the strategies within {budget_seconds:.3g} s" if budget_seconds is not None else ""
     if left_out:
-        why += "; over the budget: " + ", ".join(f"{s} ({seconds[s]:.0f} s, {accuracy[s]:.3f})" for s in left_out)
+        why += "; over the budget: " + ", ".join(f"{s} ({seconds[s]:.3g} s, {accuracy[s]:.3f})" for s in left_out)
     return best, why
