@@ -15,7 +15,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
@@ -55,6 +55,23 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(staging, path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+COMPLETE_MARKER = ".d2lft-complete"  # a generated folder's last file: what built it
+
+
+def build_once(path: str | os.PathLike, stamp: str, fill: Callable[[Path], None]) -> Path:
+    """Return the folder `path`, first built by `fill(staging)` in an `atomic_folder` unless its marker file
+    already holds `stamp` (what built it: a recipe, a version). A folder from another recipe, or one left
+    half-written, is built again."""
+    path = Path(path)
+    marker = path / COMPLETE_MARKER
+    if marker.exists() and marker.read_text() == stamp:
+        return path
+    with atomic_folder(path) as staging:
+        fill(staging)
+        (staging / COMPLETE_MARKER).write_text(stamp)
+    return path
 
 
 def file_hash(path: str | os.PathLike, algorithm: str = "sha1") -> str:

@@ -25,14 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from .data import CheckedImageFolder, hotdog_dir, load_image, split_indices
-from .files import atomic_folder, atomic_write
+from .files import atomic_write, build_once
 from .mini.dataset import make_mini_photos
 from .paths import data_dir
 from .worlds import World, get_world
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp", ".gif")
+IMAGE_SUFFIXES = (*IMG_EXTENSIONS, ".gif")  # torchvision's, and GIFs (their first frame)
 SPLITS = ("train", "val", "test")
 FRACTIONS = {"val": 0.15, "test": 0.15}  # of each class; the rest trains
 SPLIT_VERSION = 1
@@ -229,9 +230,8 @@ def photo_splits(root: str | os.PathLike, seed: int = 0, fractions: dict[str, fl
     for label, name in enumerate(classes):
         dealt, changed = _deal(pool[name], None if saved is None else saved.get(name, {}), drawn, seed, name)
         changes += changed
-        for s in SPLITS:
-            given = found.get(s, {}).get(name, []) if layout == "train-test" and s != "train" and s not in drawn else []
-            files[s] += [(f, label) for f in (given or dealt.get(s, []))]
+        for s in SPLITS:  # drawn here, or your own test/ (and val/) folder's
+            files[s] += [(f, label) for f in (dealt[s] if s in dealt else found.get(s, {}).get(name, []))]
     if saved is not None and (removed := sorted(set(saved) - set(classes))):
         changes.append(f"class folders no longer there: {', '.join(removed)}")
     files = {s: sorted(files[s]) for s in SPLITS}
@@ -287,11 +287,8 @@ def example_photos(world: World | None = None) -> Path:
     root = hotdog_dir(world)
     if not world.subset:
         return root
-    folder = data_dir() / "hotdog-photos"
-    stamp = f"{sorted(world.subset.items())}\n"
-    if (folder / ".d2lft-complete").exists() and (folder / ".d2lft-complete").read_text() == stamp:
-        return folder
-    with atomic_folder(folder) as staging:
+
+    def fill(staging: Path) -> None:
         for split in ("train", "test"):
             images = CheckedImageFolder(root / split)
             ids = split_indices(world, images.targets, images.targets)[0 if split == "train" else 1]
@@ -300,5 +297,5 @@ def example_photos(world: World | None = None) -> Path:
                 target = staging / split / images.classes[label] / Path(path).name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, target)
-        (staging / ".d2lft-complete").write_text(stamp)
-    return folder
+
+    return build_once(data_dir() / "hotdog-photos", f"{sorted(world.subset.items())}\n", fill)

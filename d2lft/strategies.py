@@ -26,7 +26,7 @@ from .folders import PhotoSplits
 from .freeze import extract_features, keep_frozen_bn_in_eval, set_parameter_requires_grad, unfreeze_children
 from .metrics import History
 from .recipe import fine_tuning_trainer, replace_fc
-from .train import train_ch13
+from .train import sgd_step, timed, train_ch13
 
 STRATEGIES = ("probe", "last-stage", "full")
 EPOCHS = {"probe": 30, "last-stage": 5, "full": 5}  # a head on cached features costs next to nothing an epoch
@@ -124,11 +124,11 @@ def estimate_seconds(source: nn.Module, photos: Photos, epochs: dict[str, int] |
     per_image = {}
     with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
         backbone = copy.deepcopy(source).to(device)
-        forward = _time(lambda: _forward(backbone, X), device) / len(X)
+        forward = timed(lambda: _forward(backbone, X), device) / len(X)
         for strategy in ("last-stage", "full"):
             net = build(strategy, source, photos.num_classes).to(device).train()
             trainer = fine_tuning_trainer(net, 0.0, photos.batch_size)
-            per_image[strategy] = _time(lambda n=net, t=trainer: _step(n, t, X, y), device) / len(X)
+            per_image[strategy] = timed(lambda n=net, t=trainer: sgd_step(n, t, X, y), device) / len(X)
     seconds = {"probe": forward * (images["train"] + images["val"])}  # the head's epochs cost next to nothing
     for strategy, cost in per_image.items():
         seconds[strategy] = epochs[strategy] * (cost * images["train"] + forward * images["val"])
@@ -138,23 +138,6 @@ def estimate_seconds(source: nn.Module, photos: Photos, epochs: dict[str, int] |
 def _forward(net: nn.Module, X: torch.Tensor) -> None:
     with torch.no_grad():
         net.eval()(X)
-
-
-def _step(net: nn.Module, trainer: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor) -> None:
-    trainer.zero_grad(set_to_none=True)
-    nn.functional.cross_entropy(net(X), y).backward()
-    trainer.step()
-
-
-def _time(work, device: torch.device, repeats: int = 3) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        times.append(time.perf_counter() - start)
-    return min(times[1:])
 
 
 def choose(runs: list[Run], budget_seconds: float | None) -> tuple[str, str]:

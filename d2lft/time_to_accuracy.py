@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import itertools
 import statistics
 import time
 
@@ -89,18 +90,10 @@ def time_to_accuracy(
                                  held_out="val")  # fmt: skip
             runs[name].append(history)
             print(f"seed {seed} {name:6}: " + ", ".join(
-                f"{s:.0f} s {a:.3f}" for s, a in zip(_cumulative(history.train_seconds), history.test_acc)
+                f"{s:.0f} s {a:.3f}" for s, a in zip(itertools.accumulate(history.train_seconds), history.test_acc)
             ), flush=True)  # fmt: skip
     return {"seeds": seeds, "world": world, "device": device, "precision": precision, "validation": len(val_ids),
             "setup": setup, "decode_seconds": decode_seconds, "runs": runs}  # fmt: skip
-
-
-def _cumulative(seconds: list[float]) -> list[float]:
-    total, out = 0.0, []
-    for s in seconds:
-        total += s
-        out.append(total)
-    return out
 
 
 def report(out: dict) -> float | None:

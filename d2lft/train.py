@@ -136,6 +136,26 @@ def train_ch13(
                animator)  # fmt: skip
 
 
+def sgd_step(net: nn.Module, trainer: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor) -> None:
+    """One training step on a batch, with a mean cross-entropy loss: what the time estimates time."""
+    trainer.zero_grad(set_to_none=True)
+    nn.functional.cross_entropy(net(X), y).backward()
+    trainer.step()
+
+
+def timed(work: Callable[[], object], device: torch.device, repeats: int = 3) -> float:
+    """Seconds one call of `work` takes on `device`: the fastest of `repeats` calls after the first, which
+    warms up (allocations, kernel choice) and is not counted."""
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        seconds.append(time.perf_counter() - start)
+    return min(seconds[1:])
+
+
 def estimate_training_time(
     world, num_epochs: int, runs: int = 1, devices: Sequence[torch.device] | None = None, images: int | None = None
 ) -> float:
@@ -159,16 +179,7 @@ def estimate_training_time(
         trainer = torch.optim.SGD(net.parameters(), lr=0.0)
         x = torch.randn(sample, 3, world.crop_size, world.crop_size, device=devices[0])
         y = torch.zeros(sample, dtype=torch.long, device=devices[0])
-        seconds = []
-        for _ in range(3):  # the first step warms up (allocations, kernel choice): not counted
-            start = time.perf_counter()
-            trainer.zero_grad()
-            nn.functional.cross_entropy(net(x), y).backward()
-            trainer.step()
-            if devices[0].type == "cuda":
-                torch.cuda.synchronize(devices[0])
-            seconds.append(time.perf_counter() - start)
-    per_image = min(seconds[1:]) / sample
+        per_image = timed(lambda: sgd_step(net, trainer, x, y), devices[0]) / sample
     total = runs * num_epochs * (images + held_out / 3) * per_image
     what = f"{runs} run{'s' * (runs > 1)} x {num_epochs} epochs x {images} images at {world.crop_size} px"
     print(f"Estimated training time (device: {devices[0].type}): {what}: about {total / 60:.1f} min "

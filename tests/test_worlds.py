@@ -11,7 +11,7 @@ from PIL import Image
 
 import d2lft
 from d2lft import downloads
-from d2lft.mini import dataset
+from d2lft.files import COMPLETE_MARKER
 
 
 def test_the_environment_variable_picks_the_world(monkeypatch):
@@ -99,7 +99,7 @@ def test_mini_dataset_is_reused_and_rebuilt_when_stale(tmp_path):
     stamp = first.stat().st_mtime_ns
     d2lft.mini.dataset.make_mini_hotdog(folder, counts)
     assert first.stat().st_mtime_ns == stamp  # reused, not regenerated
-    (folder / dataset._COMPLETE_MARKER).write_text("an older recipe\n")
+    (folder / COMPLETE_MARKER).write_text("an older recipe\n")
     (folder / "train" / "junk").mkdir()
     d2lft.mini.dataset.make_mini_hotdog(folder, counts)
     assert not (folder / "train" / "junk").exists()

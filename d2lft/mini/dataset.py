@@ -10,11 +10,10 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from .. import worlds
-from ..files import atomic_folder
+from ..files import build_once
 from ..worlds import CLASSES
 from . import drawing
 
-_COMPLETE_MARKER = ".d2lft-complete"
 _OTHERS = [food for food in drawing.FOODS if food != "hotdog"]
 
 
@@ -34,20 +33,17 @@ def make_mini_hotdog(folder: str | os.PathLike, counts: dict[str, int] | None = 
     Keyed on `drawing.DRAWING_VERSION` and the counts: a folder made by another recipe, or left
     half-written, is generated again; one that matches is used as it is.
     """
-    folder, counts = Path(folder), counts or worlds.MINI_COUNTS
-    stamp = f"drawing version {drawing.DRAWING_VERSION}, {sorted(counts.items())}\n"
-    marker = folder / _COMPLETE_MARKER
-    if marker.exists() and marker.read_text() == stamp:
-        return folder
+    counts = counts or worlds.MINI_COUNTS
     jobs = [(split, label, i) for split, n in counts.items() for label in CLASSES for i in range(n)]
-    with atomic_folder(folder) as staging:
+
+    def fill(staging: Path) -> None:
         for split, label, i in tqdm(jobs, desc="generating mini hotdog dataset", leave=False):
-            image = hotdog_set_image("mini-hotdog", split, label, i)
             out = staging / split / label / f"{i:04d}.jpg"
             out.parent.mkdir(parents=True, exist_ok=True)
-            image.save(out, quality=90)
-        (staging / _COMPLETE_MARKER).write_text(stamp)
-    return folder
+            hotdog_set_image("mini-hotdog", split, label, i).save(out, quality=90)
+
+    stamp = f"drawing version {drawing.DRAWING_VERSION}, {sorted(counts.items())}\n"
+    return build_once(folder, stamp, fill)
 
 
 # "Your photos" in the mini world: five foods, one of them named with a space, as a student's folder might be.
@@ -59,18 +55,14 @@ def make_mini_photos(folder: str | os.PathLike, per_class: int = MINI_PHOTOS_PER
     """Generate (once) a stand-in for a student's photo folder, `folder/<class>/*.jpg`; return `folder`.
 
     Drawn from seeds of their own (never the source model's or the hotdog set's), at varied sizes."""
-    folder = Path(folder)
-    stamp = f"drawing version {drawing.DRAWING_VERSION}, {sorted(MINI_PHOTOS)}, {per_class} per class\n"
-    marker = folder / _COMPLETE_MARKER
-    if marker.exists() and marker.read_text() == stamp:
-        return folder
     jobs = [(label, i) for label in MINI_PHOTOS for i in range(per_class)]
-    with atomic_folder(folder) as staging:
+
+    def fill(staging: Path) -> None:
         for label, i in tqdm(jobs, desc="generating the mini world's photo folder", leave=False):
             rng = drawing.image_rng("mini-photos", label, i)
-            image = drawing.render_food(MINI_PHOTOS[label], rng, drawing.random_size(rng, (72, 160)))
             out = staging / label / f"IMG_{i:04d}.jpg"
             out.parent.mkdir(parents=True, exist_ok=True)
-            image.save(out, quality=90)
-        (staging / _COMPLETE_MARKER).write_text(stamp)
-    return folder
+            drawing.render_food(MINI_PHOTOS[label], rng, drawing.random_size(rng, (72, 160))).save(out, quality=90)
+
+    stamp = f"drawing version {drawing.DRAWING_VERSION}, {sorted(MINI_PHOTOS)}, {per_class} per class\n"
+    return build_once(folder, stamp, fill)
