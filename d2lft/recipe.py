@@ -60,7 +60,7 @@ def train_fine_tuning(
     net: nn.Module,
     learning_rate: float,
     batch_size: int | None = None,
-    num_epochs: int = 5,
+    num_epochs: int | None = None,
     param_group: bool = True,
     world: World | None = None,
     devices=None,
@@ -73,6 +73,7 @@ def train_fine_tuning(
 
     `learning_rate` is the book's, for batches of 128; `fine_tuning_trainer` keeps its steps the book's
     size at the world's batch size (the mini world's 32: a summed-loss rate of 4 x `learning_rate`).
+    `num_epochs` defaults to the world's recipe: the book's 5 (the laptop recipe's 3).
     `fast=True`: the same recipe on the fast path (`d2lft.fast.train_fast`), with batches augmented
     from images decoded once, on the first device (`load_data_hotdog_decoded`), in `precision`
     (`d2lft.fast.resolve_precision`: fp32 on CPUs unless you ask for "bf16").
@@ -83,6 +84,7 @@ def train_fine_tuning(
         raise ValueError("precision applies to the fast path only: add fast=True")
     world = world or get_world()
     batch_size = batch_size or world.batch_size
+    num_epochs = num_epochs or world.epochs
     loss = nn.CrossEntropyLoss(reduction="none")
     trainer = fine_tuning_trainer(net, learning_rate, batch_size, param_group)
     held_out = "val" if validation else "test"

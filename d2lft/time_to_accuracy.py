@@ -38,11 +38,10 @@ TOLERANCE = 0.01  # "within 1 point of the book recipe's final validation accura
 def recipes(limit: int | None = None) -> dict[str, dict]:
     """The two recipes: crop, resize, batch size and training images per class (None: every one), at most
     `limit` per class (for a quick check)."""
-    crop, resize, batch_size, per_class, _ = LAPTOP
-    subset = min(per_class["train"], limit or per_class["train"])
+    subset = min(LAPTOP.per_class["train"], limit or LAPTOP.per_class["train"])
     return {
-        "book": {"crop": BOOK[0], "resize": BOOK[1], "batch_size": BOOK[2], "per_class": limit},
-        "laptop": {"crop": crop, "resize": resize, "batch_size": batch_size, "per_class": subset},
+        "book": {"crop": BOOK.crop, "resize": BOOK.resize, "batch_size": BOOK.batch_size, "per_class": limit},
+        "laptop": {"crop": LAPTOP.crop, "resize": LAPTOP.resize, "batch_size": LAPTOP.batch_size, "per_class": subset},
     }
 
 
@@ -63,7 +62,7 @@ def time_to_accuracy(
     source, _ = load_pretrained("resnet18", world)
     folder, _ = hotdog_splits(hotdog_dir(world))
     fit_ids, val_ids = validation_split(folder.targets)
-    plan = recipes(limit)
+    plan = {name: r for name, r in recipes(limit).items() if name in epochs}
     loaders, setup = {}, {}
     start = time.perf_counter()
     for name, r in plan.items():
@@ -96,14 +95,26 @@ def time_to_accuracy(
             "setup": setup, "decode_seconds": decode_seconds, "runs": runs}  # fmt: skip
 
 
+def by_epoch(out: dict) -> None:
+    """Print each recipe's validation accuracy by epoch: median and range over the seeds."""
+    for name, histories in out["runs"].items():
+        print(f"{name} validation accuracy by epoch, median (min-max over {len(histories)} seeds):")
+        for epoch, accs in enumerate(zip(*(h.test_acc for h in histories))):
+            print(f"  epoch {epoch + 1}: {statistics.median(accs):.3f} ({min(accs):.3f}-{max(accs):.3f})")
+
+
 def report(out: dict) -> float | None:
-    """Print the comparison, seed by seed and in medians; return the ratio of the medians (None: not reached)."""
+    """Print the comparison, seed by seed and in medians; return the ratio of the medians (None: not reached,
+    or only one recipe ran)."""
     print(f"validation: {out['validation']} training images held out (a stratified fifth), the same for both")
     for name, s in out["setup"].items():
         print(f"{name:6}: {s['crop']} px crops (resize {s['resize']}), {s['images']} training images, "
               f"batch {s['batch_size']}, up to {s['epochs']} epochs")  # fmt: skip
     print(f"device {out['device']}, fast path in {out['precision']}; images decoded once in "
           f"{out['decode_seconds']:.1f} s (not counted)")  # fmt: skip
+    by_epoch(out)
+    if "book" not in out["runs"] or "laptop" not in out["runs"]:
+        return None  # one recipe: its accuracy by epoch only
     times: dict[str, list[float]] = {name: [] for name in out["runs"]}
     for k, book in enumerate(out["runs"]["book"]):
         final = book.test_acc[-1]
@@ -134,10 +145,13 @@ def report(out: dict) -> float | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run of each recipe per seed")
-    parser.add_argument("--book-epochs", type=int, default=5, help="the book's 5")
-    parser.add_argument("--laptop-epochs", type=int, default=10, help="at most; the notebooks' runs are 5")
+    parser.add_argument("--book-epochs", type=int, default=BOOK.epochs, help="the book's 5")
+    parser.add_argument("--laptop-epochs", type=int, default=10,
+                        help=f"at most; the laptop recipe's runs in the notebooks are {LAPTOP.epochs}")  # fmt: skip
     parser.add_argument("--limit", type=int, default=None, help="at most this many training images per class "
                         "in both recipes, for a quick check (default: the recipes' own)")  # fmt: skip
+    parser.add_argument("--recipes", nargs="+", choices=("book", "laptop"), default=["book", "laptop"],
+                        help="one alone prints its accuracy by epoch, e.g. to choose the laptop recipe's epochs")  # fmt: skip
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--precision", choices=PRECISIONS, default=None,
                         help="default: bf16 on CUDA GPUs, else fp32")  # fmt: skip
@@ -146,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"time to accuracy: torch {torch.__version__}, {describe_cpu()}; ATen kernels: {capability}")
     world = get_world()
     print(f"world {world.name}" + (f" (stand-ins from {world.stand_in})" if world.stand_in else ""))
-    epochs = {"book": args.book_epochs, "laptop": args.laptop_epochs}
+    epochs = {name: n for name, n in [("book", args.book_epochs), ("laptop", args.laptop_epochs)] if name in args.recipes}
     report(time_to_accuracy(args.seeds, epochs, args.lr, args.precision, args.limit))
     return 0
 

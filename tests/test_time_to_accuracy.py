@@ -43,6 +43,18 @@ def test_a_laptop_recipe_that_misses_the_target_gets_no_ratio(capsys):
     assert "laptop not within 2 epochs" in out and "not reached" in out
 
 
+def test_one_recipe_alone_reports_its_accuracy_by_epoch_over_seeds(capsys):
+    laptop = [History(test_acc=[0.80, 0.90], train_seconds=[1.0] * 2),
+              History(test_acc=[0.70, 0.94], train_seconds=[1.0] * 2),
+              History(test_acc=[0.75, 0.92], train_seconds=[1.0] * 2)]  # fmt: skip
+    out = _out([], laptop)
+    del out["runs"]["book"], out["setup"]["book"]
+    assert tta.report(out) is None
+    text = capsys.readouterr().out
+    assert "laptop validation accuracy by epoch, median (min-max over 3 seeds):" in text
+    assert "  epoch 1: 0.750 (0.700-0.800)\n  epoch 2: 0.920 (0.900-0.940)\n" in text and "ratio" not in text
+
+
 def test_the_book_recipe_is_224_pixels_on_every_image_and_the_laptops_the_notebooks():
     plan = tta.recipes()
     assert plan["book"] == {"crop": 224, "resize": 256, "batch_size": 128, "per_class": None}

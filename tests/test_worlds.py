@@ -64,12 +64,14 @@ def test_the_hotdog_world_takes_the_laptop_recipe_on_a_cpu_and_the_books_on_a_gp
     assert (laptop.recipe, laptop.crop_size, laptop.batch_size) == ("laptop", 128, 32)
     assert laptop.used_per_class == {"train": 150, "test": 100} and laptop.images_per_class["train"] == 1000
     assert "LAPTOP RECIPE (no GPU here)" in str(laptop) and "D2LFT_RECIPE=book" in str(laptop)
-    assert "(20x the work per run)" in str(laptop)  # (224 / 128)^2 x 1000 / 150
+    assert "(34x the work per run)" in str(laptop)  # (224 / 128)^2 x 1000 / 150 x 5 / 3
+    assert laptop.epochs == 3 and "3 epochs per run" in str(laptop)
     assert laptop.seeds(5) == [5, 6] and "comparisons over 2 seeds" in str(laptop)
     monkeypatch.setattr(d2lft.worlds, "try_gpu", lambda: torch.device("cuda", 0))
     book = d2lft.get_world("hotdog")
     assert (book.recipe, book.crop_size, book.batch_size, book.subset) == ("book", 224, 128, None)
     assert "LAPTOP" not in str(book) and book.seeds(0) == [0, 1, 2] == d2lft.get_world("mini").seeds(0)
+    assert book.epochs == 5 == d2lft.get_world("mini").epochs  # the book's
     monkeypatch.setattr(d2lft.worlds, "try_gpu", lambda: torch.device("cpu"))
     monkeypatch.setenv("D2LFT_RECIPE", "book")
     assert d2lft.get_world("hotdog").crop_size == 224
