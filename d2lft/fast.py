@@ -49,8 +49,12 @@ def train_fast(
     plot: bool = True,
     precision: str | None = None,
     held_out: str = "test",
+    test_each_epoch: bool = True,
 ) -> History:
-    """`train_ch13`'s recipe on the fast path, in `precision` (see `resolve_precision`); return the History."""
+    """`train_ch13`'s recipe on the fast path, in `precision` (see `resolve_precision`); return the History.
+
+    `test_each_epoch=False` measures `test_iter` after the last epoch only (see `d2lft.train.fit`).
+    """
     devices = list(devices) if devices else try_all_gpus()
     device = devices[0]
     model = place(net, devices).to(memory_format=torch.channels_last)
@@ -89,4 +93,4 @@ def train_fast(
 
     history = History(devices=str(devices), precision=precision, held_out=held_out)
     animator = training_animator(num_epochs, held_out, f"train_fast ({precision})") if plot else None
-    return fit(history, num_epochs, len(train_iter), train_epoch, evaluate, animator, plot_train_per_epoch=True)
+    return fit(history, num_epochs, len(train_iter), train_epoch, evaluate, animator, True, test_each_epoch)

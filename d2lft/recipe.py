@@ -68,6 +68,7 @@ def train_fine_tuning(
     fast: bool = False,
     precision: str | None = None,
     validation: bool = False,
+    test_each_epoch: bool = True,
 ) -> History:
     """The book's recipe: SGD, weight decay 1e-3, summed loss; with `param_group`, `fc` learns 10x faster.
 
@@ -79,6 +80,7 @@ def train_fine_tuning(
     (`d2lft.fast.resolve_precision`: fp32 on CPUs unless you ask for "bf16").
     `validation=True`: train on four fifths of the training images and measure on the held-out fifth
     (`d2lft.data.validation_split`), for choosing hyperparameters; the test set stays unseen.
+    `test_each_epoch=False`: measure after the last epoch only, when only the final accuracy matters.
     """
     if precision is not None and not fast:
         raise ValueError("precision applies to the fast path only: add fast=True")
@@ -90,7 +92,11 @@ def train_fine_tuning(
     held_out = "val" if validation else "test"
     if not fast:
         train_iter, test_iter = load_data_hotdog(batch_size, world, validation=validation)
-        return train_ch13(net, train_iter, test_iter, loss, trainer, num_epochs, devices, plot, held_out)
+        return train_ch13(
+            net, train_iter, test_iter, loss, trainer, num_epochs, devices, plot, held_out, test_each_epoch
+        )
     devices = list(devices) if devices else try_all_gpus()
     train_iter, test_iter = load_data_hotdog_decoded(batch_size, world, devices[0], validation)
-    return train_fast(net, train_iter, test_iter, loss, trainer, num_epochs, devices, plot, precision, held_out)
+    return train_fast(
+        net, train_iter, test_iter, loss, trainer, num_epochs, devices, plot, precision, held_out, test_each_epoch
+    )

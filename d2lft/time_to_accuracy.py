@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="at most this many training images per class "
                         "in both recipes, for a quick check (default: the recipes' own)")  # fmt: skip
     parser.add_argument("--recipes", nargs="+", choices=("book", "laptop"), default=["book", "laptop"],
-                        help="one alone prints its accuracy by epoch, e.g. to choose the laptop recipe's epochs")  # fmt: skip
+                        help="one alone: its accuracy by epoch (to choose the laptop recipe's epochs)")  # fmt: skip
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--precision", choices=PRECISIONS, default=None,
                         help="default: bf16 on CUDA GPUs, else fp32")  # fmt: skip
@@ -160,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"time to accuracy: torch {torch.__version__}, {describe_cpu()}; ATen kernels: {capability}")
     world = get_world()
     print(f"world {world.name}" + (f" (stand-ins from {world.stand_in})" if world.stand_in else ""))
-    epochs = {name: n for name, n in [("book", args.book_epochs), ("laptop", args.laptop_epochs)] if name in args.recipes}
+    epochs = {"book": args.book_epochs, "laptop": args.laptop_epochs}
+    epochs = {name: n for name, n in epochs.items() if name in args.recipes}
     report(time_to_accuracy(args.seeds, epochs, args.lr, args.precision, args.limit))
     return 0
 

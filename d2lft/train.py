@@ -60,13 +60,15 @@ def fit(
     evaluate: Callable[[], float],
     animator: Animator | None = None,
     plot_train_per_epoch: bool = False,
+    test_each_epoch: bool = True,
 ) -> History:
     """Run `num_epochs` epochs of `train_epoch(epoch, bar)`, each followed by `evaluate()`; record and report.
 
     `train_epoch` returns an `Accumulator` of (loss sum, correct, examples, predictions, seconds).
     Each epoch goes into `history` and the live plot (the training curves too with
-    `plot_train_per_epoch`, for loops that do not plot within the epoch). Interrupted by hand
-    (Jupyter's stop button), it keeps the finished epochs and returns.
+    `plot_train_per_epoch`, for loops that do not plot within the epoch). `test_each_epoch=False`
+    evaluates after the last epoch only (the others record NaN): faster, when only the final accuracy
+    matters. Interrupted by hand (Jupyter's stop button), it keeps the finished epochs and returns.
     """
     examples = 0.0
     try:
@@ -75,7 +77,8 @@ def fit(
                 bar.reset(total=num_batches)
                 bar.set_description(f"epoch {epoch + 1}/{num_epochs}")
                 metric = train_epoch(epoch, bar)
-                history.add_epoch(metric[0] / metric[2], metric[1] / metric[3], evaluate(), metric[4])
+                tested = evaluate() if test_each_epoch or epoch == num_epochs - 1 else math.nan
+                history.add_epoch(metric[0] / metric[2], metric[1] / metric[3], tested, metric[4])
                 examples += metric[2]
                 if animator:
                     train = (history.train_loss[-1], history.train_acc[-1]) if plot_train_per_epoch else (None, None)
@@ -106,11 +109,13 @@ def train_ch13(
     devices: Sequence[torch.device] | None = None,
     plot: bool = True,
     held_out: str = "test",
+    test_each_epoch: bool = True,
 ) -> History:
     """Train `net` as the book's `train_ch13` does, on CPU, one GPU or several; return the History.
 
     Its examples/sec counts the time spent in training steps only, as the book's does. `held_out`
-    names what `test_iter` holds ("val" for a validation split) in the plot and the summary.
+    names what `test_iter` holds ("val" for a validation split) in the plot and the summary;
+    `test_each_epoch=False` measures it after the last epoch only (see `fit`).
     """
     devices = list(devices) if devices else try_all_gpus()
     model = place(net, devices)
@@ -133,7 +138,7 @@ def train_ch13(
 
     history = History(devices=str(devices), held_out=held_out)
     return fit(history, num_epochs, num_batches, train_epoch, lambda: evaluate_accuracy(model, test_iter, devices[0]),
-               animator)  # fmt: skip
+               animator, test_each_epoch=test_each_epoch)  # fmt: skip
 
 
 def sgd_step(net: nn.Module, trainer: torch.optim.Optimizer, X: torch.Tensor, y: torch.Tensor) -> None:

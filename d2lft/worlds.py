@@ -82,8 +82,8 @@ class World:
             lines += [
                 f"LAPTOP RECIPE ({self.recipe_reason}): fewer, smaller images, {self.epochs} epochs per run and",
                 f"comparisons over {self.spread_seeds} seeds, so that a notebook trains in minutes on a CPU;",
-                f"D2LFT_RECIPE=book for the book's {BOOK.crop} px, every image, {BOOK.epochs} epochs ({factor:.0f}x the "
-                f"work per run) and {BOOK.spread_seeds} seeds",
+                f"D2LFT_RECIPE=book for the book's {BOOK.crop} px, every image, {BOOK.epochs} epochs "
+                f"({factor:.0f}x the work per run) and {BOOK.spread_seeds} seeds",
             ]
         rule = "=" * max(len(line) for line in lines)
         return "\n".join([rule, *lines, rule])

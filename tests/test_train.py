@@ -42,6 +42,20 @@ def test_trains_on_this_machine_with_three_batches_per_epoch(capsys):
     assert out[1].endswith(f"examples/sec on {d2lft.try_all_gpus()}")
 
 
+def test_without_a_test_each_epoch_only_the_last_epoch_is_tested_and_training_is_the_same():
+    histories = []
+    for test_each_epoch in (True, False):
+        torch.manual_seed(0)
+        train_iter, test_iter = _toy_loaders()
+        net = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
+        trainer = torch.optim.SGD(net.parameters(), lr=0.05)
+        histories.append(d2lft.train_ch13(net, train_iter, test_iter, nn.CrossEntropyLoss(reduction="none"), trainer,
+                                          3, plot=False, test_each_epoch=test_each_epoch))  # fmt: skip
+    each, last = histories
+    assert all(math.isnan(a) for a in last.test_acc[:-1]) and last.test_acc[-1] == each.test_acc[-1]
+    assert last.train_loss == each.train_loss  # testing draws no random numbers and changes nothing
+
+
 def test_one_step_uses_the_summed_loss():
     """The book sums per-example losses: the step equals a mean-loss step at batch_size times the rate."""
     torch.manual_seed(0)
