@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
-from .data import CheckedImageFolder, hotdog_dir, load_image, split_indices
+from .data import hotdog_dir, hotdog_splits, load_image, split_indices
 from .files import atomic_write, build_once
 from .mini.dataset import make_mini_photos
 from .paths import data_dir
@@ -289,9 +289,9 @@ def example_photos(world: World | None = None) -> Path:
         return root
 
     def fill(staging: Path) -> None:
-        for split in ("train", "test"):
-            images = CheckedImageFolder(root / split)
-            ids = split_indices(world, images.targets, images.targets)[0 if split == "train" else 1]
+        folders = hotdog_splits(root)
+        used = split_indices(world, folders[0].targets, folders[1].targets)
+        for split, images, ids in zip(("train", "test"), folders, used):
             for i in ids:
                 path, label = images.samples[i]
                 target = staging / split / images.classes[label] / Path(path).name

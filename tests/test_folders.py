@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 from conftest import make_image_folder
 from PIL import Image
 
+import d2lft
+from d2lft.data import hotdog_splits, split_indices
 from d2lft.folders import FolderError, photo_splits, scan
 
 
@@ -151,3 +154,21 @@ def test_a_saved_split_with_other_fractions_is_not_silently_redrawn(tmp_path, da
     with pytest.raises(FolderError, match=r"saved a split with the fractions .* delete the file"):
         photo_splits(root, fractions={"val": 0.3, "test": 0.3})
     assert photo_splits(root).files == splits.files
+
+
+def test_the_hotdog_worlds_practice_folder_copies_the_laptop_recipes_subset_once(tmp_path, data_home, monkeypatch):
+    root = tmp_path / "hotdog"
+    for split, n in (("train", 6), ("test", 4)):
+        make_image_folder(root / split, {"hotdog": n, "not-hotdog": n}, seed=n)
+    monkeypatch.setattr(d2lft.folders, "hotdog_dir", lambda world: root)
+    world = dataclasses.replace(d2lft.get_world("mini"), name="hotdog", subset={"train": 3, "test": 2})
+    practice = d2lft.example_photos(world)
+    assert practice == data_home / "hotdog-photos"
+    train, test = hotdog_splits(root)
+    for split, images, ids in zip(("train", "test"), (train, test), split_indices(world, train.targets, test.targets)):
+        chosen = sorted(Path(images.samples[i][0]).relative_to(root / split) for i in ids)
+        copied = sorted(p.relative_to(practice / split) for p in (practice / split).rglob("*.jpg"))
+        assert copied == chosen and len(chosen) == 2 * world.subset[split]  # the subset, per class
+    assert photo_splits(practice).counts() == {"train": [2, 2], "val": [1, 1], "test": [2, 2]}
+    (root / "train" / "hotdog" / "0.jpg").unlink()  # built once: the copy stays as it was
+    assert d2lft.example_photos(world) == practice and len(list(practice.rglob("*.jpg"))) == 10
