@@ -10,6 +10,12 @@ PYTHON ?= python3
 LAB_ARGS ?=
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# Tests run in parallel, one worker per core (pytest-xdist; JOBS=1 for one at a time), each notebook whole in
+# one worker, one thread each: at the mini world's 32 px a training step takes as long on one thread as
+# on two, so two notebooks side by side do more work (docs/test-time.md). --durations shows where each
+# run's time went.
+PARALLEL := -n $(or $(JOBS),auto) --dist loadfile --durations=20
+ONE_THREAD := OMP_NUM_THREADS=1
 
 .PHONY: setup setup-lab browser lab test test-quick test-unit test-notebooks test-portable spread notebooks course \
 	bench rehearse lint clean
@@ -43,10 +49,10 @@ lab: setup-lab
 
 # Tests run offline in the generated mini world; notebooks are compared cell by cell (strict nbval).
 test: setup browser
-	D2LFT_WORLD=mini $(PY) -m pytest tests notebooks $(NBVAL)
+	D2LFT_WORLD=mini $(ONE_THREAD) $(PY) -m pytest notebooks tests $(NBVAL) $(PARALLEL)
 
 test-unit: setup browser
-	D2LFT_WORLD=mini $(PY) -m pytest tests
+	D2LFT_WORLD=mini $(ONE_THREAD) $(PY) -m pytest tests $(PARALLEL)
 
 # A developer's loop: the unit tests without the slow ones (browser, JupyterLab, torchrun, benchmark,
 # notebook kernels: marked `slow`).
@@ -54,13 +60,13 @@ test-quick: setup
 	D2LFT_WORLD=mini $(PY) -m pytest tests -m "not slow"
 
 test-notebooks: setup
-	D2LFT_WORLD=mini $(PY) -m pytest notebooks $(NBVAL)
+	D2LFT_WORLD=mini $(ONE_THREAD) $(PY) -m pytest notebooks $(NBVAL) $(PARALLEL)
 
 # The notebooks as a student's laptop runs them: ATen and oneDNN capped to AVX2 (no AVX-512), the fast
 # path in fp32, and another seed. Still strict nbval: what differs is masked, the lessons are asserts.
 PORTABLE := ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 D2LFT_PRECISION=fp32 D2LFT_SEED=$(or $(SEED),1)
 test-portable: setup
-	D2LFT_WORLD=mini $(PORTABLE) $(PY) -m pytest notebooks $(NBVAL)
+	D2LFT_WORLD=mini $(PORTABLE) $(ONE_THREAD) $(PY) -m pytest notebooks $(NBVAL) $(PARALLEL)
 
 # Every notebook assert over seeds x numeric paths: writes docs/spread.md (SPREAD_ARGS="--seeds 0 1").
 spread: setup-lab

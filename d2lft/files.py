@@ -18,6 +18,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from filelock import FileLock
+
 
 def _umask() -> int:
     """The process's umask (reading it means setting it, so it is set straight back)."""
@@ -68,9 +70,15 @@ def build_once(path: str | os.PathLike, stamp: str, fill: Callable[[Path], None]
     marker = path / COMPLETE_MARKER
     if marker.exists() and marker.read_text() == stamp:
         return path
-    with atomic_folder(path) as staging:
-        fill(staging)
-        (staging / COMPLETE_MARKER).write_text(stamp)
+    # Two processes may ask at once (two notebooks open, tests in parallel): the second waits for the first
+    # and uses its folder, instead of building its own and replacing the folder the first is reading.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(path.parent / f".{path.name}.lock"):
+        if marker.exists() and marker.read_text() == stamp:
+            return path
+        with atomic_folder(path) as staging:
+            fill(staging)
+            (staging / COMPLETE_MARKER).write_text(stamp)
     return path
 
 

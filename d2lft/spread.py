@@ -10,9 +10,10 @@ smallest came from, so the next change can be checked against it: `make spread` 
 
 Numeric paths are environment settings that change the floating-point results:
 `default` (this machine as it is), `avx2` (ATen and oneDNN capped to AVX2, the fast path in fp32:
-a CPU without AVX-512, like most students' laptops) and `no-fma` (ATen without its vector kernels,
+a CPU without AVX-512, like most students' laptops), `no-fma` (ATen without its vector kernels,
 oneDNN's convolutions capped to AVX, which has no fused multiply-add: every product is rounded
-before it is added, as on an older laptop). On a CPU that has no AVX-512, `default` and `avx2` are
+before it is added, as on an older laptop), and `one-thread` (what `make test` runs: one thread per
+worker, so sums are reduced in another order). On a CPU that has no AVX-512, `default` and `avx2` are
 the same path, which the table's header shows (the capability torch reports under each).
 """
 
@@ -34,6 +35,7 @@ PATHS: dict[str, dict[str, str]] = {
     "default": {},
     "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "D2LFT_PRECISION": "fp32"},
     "no-fma": {"ATEN_CPU_CAPABILITY": "default", "ONEDNN_MAX_CPU_ISA": "AVX", "D2LFT_PRECISION": "fp32"},
+    "one-thread": {"OMP_NUM_THREADS": "1"},
 }
 
 # Runs first in every kernel: records the numeric path, then replaces each `assert` by a recording.

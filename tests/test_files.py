@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import threading
+import time
 
 import pytest
 
-from d2lft.files import atomic_folder, atomic_write, file_hash
+from d2lft.files import atomic_folder, atomic_write, build_once, file_hash
 
 
 class Interrupted(Exception):
@@ -71,3 +73,24 @@ def test_file_hash_matches_hashlib(tmp_path):
     (tmp_path / "x").write_bytes(b"hotdog" * 1000)
     assert file_hash(tmp_path / "x") == hashlib.sha1(b"hotdog" * 1000).hexdigest()
     assert file_hash(tmp_path / "x", "sha256") == hashlib.sha256(b"hotdog" * 1000).hexdigest()
+
+
+def test_two_builders_of_one_folder_build_it_once(tmp_path):
+    # Two notebooks (or test workers) ask for the same generated folder at once: the second waits for the
+    # first and uses its folder, so the folder the first is reading is never replaced under it.
+    fills = []
+
+    def fill(staging):
+        fills.append(staging)
+        (staging / "image.jpg").write_text("x")
+        time.sleep(0.5)
+
+    folder = tmp_path / "world"
+    builders = [threading.Thread(target=build_once, args=(folder, "stamp\n", fill)) for _ in range(2)]
+    for b in builders:
+        b.start()
+    for b in builders:
+        b.join(timeout=30)
+    assert len(fills) == 1, "the folder was built twice"
+    assert (folder / "image.jpg").exists()
+    assert build_once(folder, "stamp\n", fill) == folder and len(fills) == 1
