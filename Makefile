@@ -49,15 +49,15 @@ lab: setup-lab
 
 # Tests run offline in the generated mini world; notebooks are compared cell by cell (strict nbval).
 test: setup browser
-	D2LFT_WORLD=mini $(ONE_THREAD) $(PY) -m pytest notebooks tests $(NBVAL) $(PARALLEL)
+	D2LFT_WORLD=mini $(ONE_THREAD) $(PY) -m pytest notebooks tests tools $(NBVAL) $(PARALLEL)
 
 test-unit: setup browser
-	D2LFT_WORLD=mini $(ONE_THREAD) $(PY) -m pytest tests $(PARALLEL)
+	D2LFT_WORLD=mini $(ONE_THREAD) $(PY) -m pytest tests tools $(PARALLEL)
 
 # A developer's loop: the unit tests without the slow ones (browser, JupyterLab, torchrun, benchmark,
 # notebook kernels: marked `slow`).
 test-quick: setup
-	D2LFT_WORLD=mini $(PY) -m pytest tests -m "not slow"
+	D2LFT_WORLD=mini $(PY) -m pytest tests tools -m "not slow"
 
 test-notebooks: setup
 	D2LFT_WORLD=mini $(ONE_THREAD) $(PY) -m pytest notebooks $(NBVAL) $(PARALLEL)
@@ -70,7 +70,7 @@ test-portable: setup
 
 # Every notebook assert over seeds x numeric paths: writes docs/spread.md (SPREAD_ARGS="--seeds 0 1").
 spread: setup-lab
-	$(PY) -m d2lft.spread $(SPREAD_ARGS)
+	$(PY) -m tools.spread $(SPREAD_ARGS)
 
 # Re-execute every notebook top to bottom in a fresh kernel and save it with its outputs.
 notebooks: setup-lab
@@ -79,23 +79,23 @@ notebooks: setup-lab
 
 # A teacher's reference run in the active world: executed notebooks, HTML pages and a results summary in build/.
 course: setup-lab
-	$(PY) -m d2lft.course
+	$(PY) -m tools.course
 
 # The real hotdog world rehearsed offline: stand-in hotdog.zip and ResNet-18 weights served from 127.0.0.1,
 # every notebook run through the real download and weights code into build/rehearsal/
 # (REHEARSE_ARGS="--per-class 100 40 --notebooks 03_" for a smaller or partial rehearsal; "--serve" for JupyterLab).
 rehearse: setup-lab
-	$(PY) -m d2lft.rehearsal $(REHEARSE_ARGS)
+	$(PY) -m tools.rehearsal $(REHEARSE_ARGS)
 
 # The book's d2l.train_ch13 against d2lft's fast path, side by side (README: Performance); then the book's
 # recipe against the laptop recipe, time to the same validation accuracy (TTA_ARGS="--seeds 0 1 2").
 bench: setup
-	$(PY) -m d2lft.bench $(BENCH_ARGS)
-	$(PY) -m d2lft.time_to_accuracy $(TTA_ARGS)
+	$(PY) -m tools.bench $(BENCH_ARGS)
+	$(PY) -m tools.time_to_accuracy $(TTA_ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check d2lft tests notebooks
-	$(VENV)/bin/ruff format --check d2lft tests
+	$(VENV)/bin/ruff check d2lft tests tools notebooks
+	$(VENV)/bin/ruff format --check d2lft tests tools
 
 clean:
 	rm -rf $(VENV) build data/mini-hotdog data/checkpoints

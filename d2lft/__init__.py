@@ -7,7 +7,7 @@ Importing the package has no side effects: no seeding, no plotting settings, no 
 The package exports what the notebooks call; everything else is reached by its module. The modules
 are layered from the bottom up: a module imports only those before it, on its line or above.
 
-    paths, devices, files, imagenet          where files go; devices; safe writes; normalisation
+    settings, paths, devices, files, imagenet   the D2LFT_* variables; where files go; safe writes
     downloads, mini.drawing, worlds          the book's DATA_HUB; the mini world's pictures; worlds
     mini.dataset, data, folders              the hotdog folders and their DataLoaders; your own photos
     metrics, plot, cam                       accuracy, History, predictions; figures; Grad-CAM maps
@@ -15,8 +15,10 @@ are layered from the bottom up: a module imports only those before it, on its li
     mini.source, models, checkpoint, freeze  pretrained sources; saving; freezing
     distributed, recipe, lr_finder           the book's recipe, on one or many devices; choosing a rate;
     predict, strategies                      a kept model; your photos: probe, last stage or everything
-    finetune, course, rehearsal, spread      command lines: fine-tuning, a course pass, a rehearsal, spreads,
-    bench, time_to_accuracy, mini.__main__   benchmarks, the mini source
+    finetune, mini.__main__                  command lines: fine-tuning your photos, building the mini source
+
+The developers' tools (a course pass, the rehearsal, spreads, benchmarks) live beside the package in
+`tools/`: they import `d2lft`, and nothing here imports them.
 """
 
 from .cam import cam_layer, grad_cam, show_cams

@@ -202,6 +202,24 @@ def without_transform(dataset):
     return plain
 
 
+def hotdog_datasets(
+    world: World | None = None, train_augs=None, test_augs=None, skip_bad: bool = False, validation: bool = False
+) -> tuple[torch.utils.data.Subset, torch.utils.data.Subset]:
+    """The (training, held-out) images the world's recipe uses, with the book's augmentations by default: every
+    image, or the laptop recipe's subset (`split_indices`); with `validation`, the held-out images are the
+    validation fifth of the training images, seen through the test transform. Each is a `Subset` of an
+    `ImageFolder`. Every loader of the course starts here: the book's, the decode-once cache, DDP."""
+    world = world or get_world()
+    default_train, default_test = hotdog_augs(world.crop_size, world.resize_size)
+    train, test = hotdog_splits(hotdog_dir(world), train_augs or default_train, test_augs or default_test, skip_bad)
+    train_ids, held_out_ids = split_indices(world, train.targets, test.targets, validation)
+    if validation:
+        held_out = copy.copy(train)  # the same files, seen through the test transform
+        held_out.transform = test.transform
+        test = held_out
+    return torch.utils.data.Subset(train, train_ids), torch.utils.data.Subset(test, held_out_ids)
+
+
 def load_data_hotdog(
     batch_size: int,
     world: World | None = None,
@@ -218,15 +236,7 @@ def load_data_hotdog(
     `num_workers=None` picks `loader_options(try_gpu())`: worker processes and pinned memory on a GPU.
     """
     world = world or get_world()
-    default_train, default_test = hotdog_augs(world.crop_size, world.resize_size)
-    train, test = hotdog_splits(hotdog_dir(world), train_augs or default_train, test_augs or default_test, skip_bad)
-    if validation or world.subset:
-        train_ids, held_out_ids = split_indices(world, train.targets, test.targets, validation)
-        if validation:
-            held_out = copy.copy(train)  # the same files, seen through the test transform
-            held_out.transform = test.transform
-            test = held_out
-        train, test = torch.utils.data.Subset(train, train_ids), torch.utils.data.Subset(test, held_out_ids)
+    train, test = hotdog_datasets(world, train_augs, test_augs, skip_bad, validation)
     options = loader_options(try_gpu()) if num_workers is None else {"num_workers": num_workers}
     train_iter = torch.utils.data.DataLoader(train, batch_size, shuffle=True, **options)
     test_iter = torch.utils.data.DataLoader(test, batch_size, **options)

@@ -26,7 +26,7 @@ from torchvision import transforms
 from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
-from .data import hotdog_dir, hotdog_splits, load_image, split_indices
+from .data import hotdog_datasets, load_image
 from .imagenet import imagenet_stats
 from .worlds import World, get_world
 
@@ -163,10 +163,11 @@ def load_data_hotdog_decoded(
     """`load_data_hotdog`'s (train_iter, test_iter), or with `validation` (train_iter, val_iter), served
     from the decode-once cache on `device`."""
     world = world or get_world()
-    train, test = (DecodedImageFolder(split, world.resize_size) for split in hotdog_splits(hotdog_dir(world)))
-    train_ids, held_out_ids = split_indices(world, train.targets, test.targets, validation)
-    held_out = train if validation else test  # the validation images are training files, without augmentation
+    train_set, held_out_set = hotdog_datasets(world, validation=validation)
+    train = DecodedImageFolder(train_set.dataset, world.resize_size)
+    # the validation images are training files: decoded once, served without augmentation
+    held_out = train if validation else DecodedImageFolder(held_out_set.dataset, world.resize_size)
     return (
-        DecodedLoader(train, batch_size, world.crop_size, True, device, train_ids),
-        DecodedLoader(held_out, batch_size, world.crop_size, False, device, held_out_ids),
+        DecodedLoader(train, batch_size, world.crop_size, True, device, train_set.indices),
+        DecodedLoader(held_out, batch_size, world.crop_size, False, device, held_out_set.indices),
     )

@@ -10,7 +10,7 @@ Differences from d2l, each fixing a failure a student can hit:
   would land outside it, and moved into place in one step, so a half-extracted folder is never used.
 
 A mirror (`$D2LFT_DATA_URL`, and `$D2LFT_WEIGHTS_URL` in `d2lft.models`) serves the real files under
-their real checksums. One exception exists, for rehearsing the real world offline (`d2lft.rehearsal`):
+their real checksums. One exception exists, for rehearsing the real world offline (`tools/rehearsal.py`):
 a server on this machine (127.0.0.1) may declare stand-in files in `d2lft-stand-in.json`, with their own
 checksums. They are accepted only into caches kept apart from the real ones (`$D2LFT_DATA`,
 `$TORCH_HOME` set), and the world banner says STAND-IN.
@@ -41,6 +41,7 @@ from tqdm.auto import tqdm
 
 from .files import atomic_folder, atomic_write, file_hash
 from .paths import data_dir
+from .settings import VARIABLES, setting
 
 log = logging.getLogger("d2lft")
 
@@ -103,10 +104,11 @@ def stand_in(url: str, cache_variable: str) -> dict | None:
         return None
     base, name = url.rsplit("/", 1)
     entry = _stand_in_manifest(base + "/").get(name)
-    if entry and not os.environ.get(cache_variable, "").strip():
+    own_cache = setting(cache_variable) if cache_variable in VARIABLES else os.environ.get(cache_variable, "").strip()
+    if entry and not own_cache:
         raise DownloadError(
             f"{url} is a stand-in for rehearsals (declared in {base}/{STAND_IN_MANIFEST}), not the real file. "
-            f"Set {cache_variable} to a folder of its own (as `python -m d2lft.rehearsal` does), so that it "
+            f"Set {cache_variable} to a folder of its own (as `make rehearse` does), so that it "
             f"never replaces the real file in the default cache."
         )
     return entry
@@ -118,7 +120,7 @@ def hub_entry(name: str) -> tuple[str, str]:
     if name not in DATA_HUB:
         raise KeyError(f"{name!r} is not in DATA_HUB; known names: {sorted(DATA_HUB)}")
     url, sha1 = DATA_HUB[name]
-    url = mirrored(url, os.environ.get("D2LFT_DATA_URL"))
+    url = mirrored(url, setting("D2LFT_DATA_URL"))
     declared = stand_in(url, "D2LFT_DATA")
     return url, declared["sha1"] if declared else sha1
 

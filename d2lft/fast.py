@@ -9,7 +9,6 @@ precision. Pair it with `d2lft.decoded.load_data_hotdog_decoded`, which decodes 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 
@@ -18,6 +17,7 @@ from torch import nn
 
 from .devices import try_all_gpus
 from .metrics import Accumulator, History, evaluate_accuracy
+from .settings import setting
 from .train import divergence_error, fit, place, training_animator
 
 PRECISIONS = ("fp32", "bf16")
@@ -30,7 +30,7 @@ def resolve_precision(device: torch.device, precision: str | None = None) -> str
     else, CPUs included: most CPUs have no native bfloat16, and where one has (AVX512-BF16, AMX), bf16
     is a different numeric path that a reader should choose knowingly (`precision="bf16"`).
     """
-    precision = precision or os.environ.get("D2LFT_PRECISION", "").strip().lower() or None
+    precision = precision or (setting("D2LFT_PRECISION") or "").lower() or None
     if precision is None:
         return "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "fp32"
     if precision not in PRECISIONS:

@@ -18,7 +18,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .checkpoint import save_checkpoint
-from .data import hotdog_augs, hotdog_dir, hotdog_splits
+from .data import hotdog_datasets, hotdog_dir
 from .devices import try_gpu
 from .fast import PRECISIONS
 from .folders import FolderError, photo_splits
@@ -39,7 +39,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="the book's base rate, for batches of 128 (default: 5e-5, scratch 5e-4)",
     )
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="epochs per run (default: the world's recipe, 5, or 3 in the laptop recipe; with --data: 5 for "
+        "last-stage and full, 30 for the probe)",
+    )
     parser.add_argument("--batch-size", type=int, default=None, help="global batch (default: the world's)")
     parser.add_argument("--scratch", action="store_true", help="random weights, one learning rate for all layers")
     parser.add_argument("--seed", type=int, default=0)
@@ -66,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.budget is not None or args.strategy != "auto":
         parser.error("--budget and --strategy apply to your own photos: add --data PATH")
     world = get_world()
+    epochs = args.epochs or world.epochs
     lr = args.lr or (5e-4 if args.scratch else 5e-5)
     batch_size = args.batch_size or world.batch_size
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
@@ -95,17 +102,17 @@ def main(argv: list[str] | None = None) -> int:
         net = replace_fc(load_pretrained("resnet18", world)[0], 2)
     net.to(device)
     if distributed:
-        train_set, test_set = hotdog_splits(hotdog_dir(world), *hotdog_augs(world.crop_size, world.resize_size))
+        train_set, test_set = hotdog_datasets(world)  # the recipe's images (the laptop recipe: its subset)
         trainer = fine_tuning_trainer(net, lr, batch_size, not args.scratch)
         train_ddp(
-            net, train_set, test_set, nn.CrossEntropyLoss(reduction="none"), trainer, args.epochs, batch_size, args.seed
+            net, train_set, test_set, nn.CrossEntropyLoss(reduction="none"), trainer, epochs, batch_size, args.seed
         )
     else:
         train_fine_tuning(
             net,
             lr,
             batch_size,
-            args.epochs,
+            epochs,
             not args.scratch,
             world,
             [device],
@@ -140,7 +147,7 @@ def fine_tune_folder(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         print(f"  skipped (not images): {', '.join(splits.skipped[:5])}" + (" ..." if len(splits.skipped) > 5 else ""))
     source, _ = load_pretrained("resnet18", world)
     photos = Photos(splits, world.crop_size, world.resize_size, args.batch_size or world.batch_size, device)
-    epochs = {**EPOCHS, "last-stage": args.epochs, "full": args.epochs}
+    epochs = {**EPOCHS, **({"last-stage": args.epochs, "full": args.epochs} if args.epochs else {})}
     estimate = estimate_seconds(source, photos, epochs)
     print("estimated time per strategy here: " + ", ".join(f"{s} {estimate[s]:.0f} s" for s in STRATEGIES))
     budget = None if args.budget is None else 60 * args.budget

@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
-from .data import hotdog_dir, hotdog_splits, load_image, split_indices
+from .data import hotdog_datasets, hotdog_dir, load_image
 from .files import atomic_write, build_once
 from .mini.dataset import make_mini_photos
 from .paths import data_dir
@@ -289,12 +289,10 @@ def example_photos(world: World | None = None) -> Path:
         return root
 
     def fill(staging: Path) -> None:
-        folders = hotdog_splits(root)
-        used = split_indices(world, folders[0].targets, folders[1].targets)
-        for split, images, ids in zip(("train", "test"), folders, used):
-            for i in ids:
-                path, label = images.samples[i]
-                target = staging / split / images.classes[label] / Path(path).name
+        for split, subset in zip(("train", "test"), hotdog_datasets(world)):
+            for i in subset.indices:
+                path, label = subset.dataset.samples[i]
+                target = staging / split / subset.dataset.classes[label] / Path(path).name
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, target)
 

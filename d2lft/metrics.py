@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
+
+from .settings import setting
 
 
 class Accumulator:
@@ -79,7 +80,7 @@ class History:
     """Per-epoch metrics of one training run: every loop of the course records and reports through it.
 
     `report` prints the book's two summary lines and, when `$D2LFT_RUNS` names a file, appends the
-    run there as one JSON line, which is how `d2lft.course` collects every run of a course pass
+    run there as one JSON line, which is how `tools/course.py` collects every run of a course pass
     without reading printed text back.
     """
 
@@ -111,7 +112,7 @@ class History:
         print(
             f"{examples_per_sec:.1f} examples/sec on {self.devices}" + (f", {self.precision}" if self.precision else "")
         )
-        if log := os.environ.get("D2LFT_RUNS"):
+        if log := setting("D2LFT_RUNS"):
             record = asdict(self)
             record["examples_per_sec"] = None if math.isnan(examples_per_sec) else examples_per_sec
             with open(log, "a") as f:

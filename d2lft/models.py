@@ -4,7 +4,7 @@
   1000 category names. torch checks a weights file's SHA-256 only when it downloads it; a cached
   file is loaded unchecked, so every load here checks it first. `$D2LFT_WEIGHTS_URL` (a mirror's
   base URL, or a folder) serves the same files, under the same check.
-- A rehearsal (`d2lft.rehearsal`) serves a stand-in file under torchvision's name from 127.0.0.1 and
+- A rehearsal (`tools/rehearsal.py`) serves a stand-in file under torchvision's name from 127.0.0.1 and
   declares its own SHA-256 (`d2lft.downloads.stand_in`), accepted only into a separate `$TORCH_HOME`.
 - `mini` world: the same torchvision architecture, pretrained on drawn foods (`hotdog` among them)
   by `d2lft.mini.source`, shipped in `data/mini-source/`; its SHA-256 is checked the same way.
@@ -24,6 +24,7 @@ from torch import nn
 from .downloads import DownloadError, download_url, mirrored, stand_in
 from .files import file_hash
 from .mini.source import mini_source_file
+from .settings import setting
 from .worlds import World, get_world
 
 _HASH_IN_NAME = re.compile(r"-([a-f0-9]{8,})\.")  # torch.hub's convention: name-<sha256 prefix>.pth
@@ -79,7 +80,7 @@ def load_pretrained(arch: str = "resnet18", world: World | None = None) -> tuple
         return model, list(meta["categories"])
     weights = torchvision.models.get_model_weights(arch)["IMAGENET1K_V1"]
     path = weights_cache_path(weights.url)
-    mirror = os.environ.get("D2LFT_WEIGHTS_URL", "").strip()
+    mirror = setting("D2LFT_WEIGHTS_URL") or ""
     declared = stand_in(mirrored(weights.url, mirror), "TORCH_HOME") if mirror else None
     expected = declared["sha256"] if declared else None  # None: the prefix in the file's name
     if mirror and not path.exists():  # a classroom's or a region's copy of torchvision's files

@@ -10,15 +10,17 @@ and its source model).
 
 from __future__ import annotations
 
-import os
+import functools
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 from .devices import try_gpu
 from .downloads import hub_entry, stand_in
 from .paths import data_dir
+from .settings import choice, seed
 
 WORLDS = ("hotdog", "mini")
 CLASSES = ("hotdog", "not-hotdog")  # ImageFolder sorts them: hotdog -> 0, not-hotdog -> 1
@@ -121,22 +123,21 @@ def choose_recipe(name: str) -> tuple[str, str]:
     the laptop recipe on a CPU."""
     if name == "mini":
         return "mini", ""
-    value = os.environ.get("D2LFT_RECIPE", "").strip().lower()
+    value = choice("D2LFT_RECIPE", RECIPES)
     if value:
-        if value not in RECIPES:
-            raise ValueError(f"Unknown recipe {value!r}: set D2LFT_RECIPE to one of {RECIPES}, or unset it.")
         return value, "D2LFT_RECIPE"
     return ("book", "a GPU") if try_gpu().type != "cpu" else ("laptop", "no GPU here")
 
 
-def hotdog_cached() -> bool:
-    """True when the book's hotdog zip or its extracted folder is already under `data/`."""
-    return (data_dir() / "hotdog.zip").exists() or (data_dir() / "hotdog").is_dir()
+def hotdog_cached(folder: Path | None = None) -> bool:
+    """True when the book's hotdog zip or its extracted folder is already in `folder` (default `data/`)."""
+    folder = folder or data_dir()
+    return (folder / "hotdog.zip").exists() or (folder / "hotdog").is_dir()
 
 
-def hotdog_reachable(timeout: float = 3.0) -> bool:
+def hotdog_reachable(url: str | None = None, timeout: float = 3.0) -> bool:
     """True when the book's data server (or the mirror in `$D2LFT_DATA_URL`) answers for the hotdog zip."""
-    request = urllib.request.Request(hub_entry("hotdog")[0], method="HEAD")
+    request = urllib.request.Request(url or hub_entry("hotdog")[0], method="HEAD")
     try:
         with urllib.request.build_opener().open(request, timeout=timeout) as response:  # proxies read now
             return response.status in (200, None)  # None: a file in a mirror folder
@@ -144,20 +145,27 @@ def hotdog_reachable(timeout: float = 3.0) -> bool:
         return False
 
 
+@functools.cache
+def _automatic_world(folder: Path, url: str) -> tuple[str, str]:
+    """The world when nothing chooses one, decided once per process for a data folder and a data server:
+    every notebook cell then runs in the same world, and the server is asked once."""
+    if hotdog_cached(folder):
+        return "hotdog", "auto: its files are cached"
+    if hotdog_reachable(url):
+        return "hotdog", "auto: its server is reachable"
+    return "mini", "auto: hotdog is neither cached nor reachable"
+
+
 def get_world(name: str | None = None) -> World:
     """Return the world named `name`, else `$D2LFT_WORLD`, else `hotdog` if cached or reachable, else `mini`."""
-    if name is None and os.environ.get("D2LFT_WORLD"):
-        name, reason = os.environ["D2LFT_WORLD"].strip().lower(), "D2LFT_WORLD"
-    elif name is not None:
+    if name is not None:
         reason = "chosen in code"
-    elif hotdog_cached():
-        name, reason = "hotdog", "auto: its files are cached"
-    elif hotdog_reachable():
-        name, reason = "hotdog", "auto: its server is reachable"
+        if name not in WORLDS:
+            raise ValueError(f"Unknown data world {name!r}: use one of {WORLDS}.")
+    elif name := choice("D2LFT_WORLD", WORLDS):
+        reason = "D2LFT_WORLD"
     else:
-        name, reason = "mini", "auto: hotdog is neither cached nor reachable"
-    if name not in WORLDS:
-        raise ValueError(f"Unknown data world {name!r}: set D2LFT_WORLD to one of {WORLDS}, or unset it.")
+        name, reason = _automatic_world(data_dir(), hub_entry("hotdog")[0])
     counts = HOTDOG_COUNTS if name == "hotdog" else MINI_COUNTS
     reason = f"{reason}={name}" if reason == "D2LFT_WORLD" else reason
     server = None
@@ -175,8 +183,4 @@ def get_world(name: str | None = None) -> World:
 
 def course_seed() -> int:
     """The notebooks' random seed: `$D2LFT_SEED` if set (to re-check a lesson with other draws), else 0."""
-    value = os.environ.get("D2LFT_SEED", "0").strip() or "0"
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"D2LFT_SEED must be an integer, not {value!r}: unset it or set e.g. D2LFT_SEED=1.") from None
+    return seed()

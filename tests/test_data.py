@@ -48,7 +48,7 @@ def test_load_data_hotdog_reads_the_mini_world(data_home, monkeypatch):
     monkeypatch.setattr(d2lft.worlds, "MINI_COUNTS", {"train": 4, "test": 2})  # read when the world is made
     world = d2lft.get_world("mini")
     train_iter, test_iter = d2lft.load_data_hotdog(3, world)
-    assert train_iter.dataset.classes == list(d2lft.CLASSES)
+    assert train_iter.dataset.dataset.classes == list(d2lft.CLASSES)  # a Subset (the recipe's images) of a folder
     assert len(train_iter.dataset) == 8 and len(test_iter.dataset) == 4
     X, y = next(iter(train_iter))
     assert X.shape == (3, 3, world.crop_size, world.crop_size) and y.dtype == torch.int64
@@ -114,7 +114,7 @@ def test_the_laptop_recipe_uses_the_same_stratified_subset_in_every_loader(data_
     assert [shown[i][0].size for i in range(4)] == [
         d2lft.data.load_image(test_iter.dataset.dataset.samples[j][0]).size for j in test_iter.dataset.indices
     ]
-    assert isinstance(d2lft.load_data_hotdog(3, full)[0].dataset, d2lft.data.CheckedImageFolder)  # every image
+    assert d2lft.load_data_hotdog(3, full)[0].dataset.indices == list(range(20))  # the mini recipe: every image
 
 
 # ----- bad and unusual image files -------------------------------------------------------------

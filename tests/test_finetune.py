@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 
 import pytest
@@ -100,3 +101,28 @@ def test_a_budget_too_small_and_a_missing_folder_stop_before_training(data_home,
     with pytest.raises(SystemExit) as stop:
         finetune.main(["--budget", "5"])
     assert stop.value.code == 2 and "apply to your own photos: add --data PATH" in capsys.readouterr().err
+
+
+def test_under_torchrun_ddp_trains_on_the_recipes_images_for_the_recipes_epochs(data_home, monkeypatch):
+    # The laptop recipe's subset and epochs reach train_ddp as they reach the one-process path (without
+    # starting processes: setup_distributed and train_ddp stand in for torchrun's, tests/test_distributed.py
+    # runs the real thing).
+    import torch.distributed as dist
+
+    from d2lft import distributed
+
+    monkeypatch.setattr(d2lft.worlds, "MINI_COUNTS", {"train": 10, "test": 6})
+    world = dataclasses.replace(d2lft.get_world("mini"), recipe="laptop", subset={"train": 4, "test": 2}, epochs=3)
+    monkeypatch.setattr(finetune, "get_world", lambda: world)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setattr(distributed, "setup_distributed", lambda: (0, 2, torch.device("cpu")))
+    monkeypatch.setattr(dist, "barrier", lambda: None)
+    monkeypatch.setattr(dist, "destroy_process_group", lambda: None)
+    seen = {}
+
+    def train_ddp(net, train_set, test_set, loss, trainer, num_epochs, global_batch, seed):
+        seen.update(train=len(train_set), test=len(test_set), epochs=num_epochs)
+
+    monkeypatch.setattr(distributed, "train_ddp", train_ddp)
+    assert finetune.main([]) == 0
+    assert seen == {"train": 8, "test": 4, "epochs": 3}

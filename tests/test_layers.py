@@ -13,15 +13,16 @@ from d2lft.paths import REPO_ROOT
 PACKAGE = REPO_ROOT / "d2lft"
 # From the bottom up, as the package docstring draws it: a module may import only modules listed before it.
 LAYERS = """
-paths devices files imagenet
+settings paths devices files imagenet
 downloads mini.drawing worlds
 mini.dataset data folders
 metrics plot cam
 train fast decoded
 mini.source models checkpoint freeze
 distributed recipe lr_finder predict strategies
-finetune course rehearsal spread bench time_to_accuracy mini.__main__
+finetune mini.__main__
 """.split()
+TOOLS = REPO_ROOT / "tools"
 
 
 def _module(path: Path) -> str:
@@ -52,6 +53,23 @@ def test_every_module_is_in_a_layer_and_imports_only_the_layers_below():
         if target in modules and LAYERS.index(target) >= LAYERS.index(name)
     ]
     assert upward == []
+
+
+def test_the_package_never_imports_the_tools_and_the_tools_import_it_by_name():
+    package_imports = {
+        alias.name if isinstance(node, ast.Import) else node.module or ""
+        for path in PACKAGE.rglob("*.py")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert not [name for name in package_imports if name == "tools" or name.startswith("tools.")]
+    for path in TOOLS.glob("*.py"):
+        relative = [
+            n.module for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.ImportFrom) and n.level
+        ]
+        tools = {p.stem for p in TOOLS.glob("*.py")}
+        assert all(m in tools for m in relative), f"{path.name}: a relative import outside tools/ ({relative})"
 
 
 def test_the_package_docstring_draws_the_same_layers():

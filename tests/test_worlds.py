@@ -77,7 +77,7 @@ def test_the_hotdog_world_takes_the_laptop_recipe_on_a_cpu_and_the_books_on_a_gp
     assert d2lft.get_world("hotdog").crop_size == 224
     assert d2lft.get_world("mini").recipe == "mini"  # mini has one recipe, already a laptop's
     monkeypatch.setenv("D2LFT_RECIPE", "fast")
-    with pytest.raises(ValueError, match="D2LFT_RECIPE to one of"):
+    with pytest.raises(ValueError, match="D2LFT_RECIPE='fast' is not one of"):
         d2lft.get_world("hotdog")
 
 

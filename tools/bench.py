@@ -25,14 +25,14 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Subset
 
-from .data import hotdog_augs, hotdog_dir, hotdog_splits
-from .decoded import DecodedImageFolder, DecodedLoader
-from .devices import describe_cpu, try_gpu
-from .fast import PRECISIONS, resolve_precision, train_fast
-from .metrics import evaluate_accuracy
-from .models import load_pretrained
-from .recipe import fine_tuning_trainer, replace_fc
-from .worlds import get_world
+from d2lft.data import hotdog_augs, hotdog_dir, hotdog_splits
+from d2lft.decoded import DecodedImageFolder, DecodedLoader
+from d2lft.devices import describe_cpu, try_gpu
+from d2lft.fast import PRECISIONS, resolve_precision, train_fast
+from d2lft.metrics import evaluate_accuracy
+from d2lft.models import load_pretrained
+from d2lft.recipe import fine_tuning_trainer, replace_fc
+from d2lft.worlds import get_world
 
 
 class PeakMemory:

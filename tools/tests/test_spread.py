@@ -7,7 +7,7 @@ import json
 import nbformat
 import pytest
 
-from d2lft import spread
+from tools import spread
 
 
 @pytest.mark.slow

@@ -14,8 +14,9 @@ import torch
 
 import d2lft
 from d2lft import downloads as dl
-from d2lft import rehearsal
+from d2lft.paths import REPO_ROOT
 from tests.conftest import Route
+from tools import rehearsal
 
 QUICK = {**rehearsal.STAND_IN_RECIPE, "epochs": 0}  # the mini source's layers as they are: no training
 
@@ -108,9 +109,9 @@ def test_a_scaled_down_rehearsal_runs_notebooks_in_the_hotdog_world(tmp_path):
     """`make rehearse` in small: notebook 01 and its solutions, the book's recipe (224 px) on 16 + 8 stand-in
     photos per class, the stand-in weights untrained at photo scale (the full rehearsal teaches them)."""
     run = subprocess.run(
-        [sys.executable, "-m", "d2lft.rehearsal", "--out", str(tmp_path), "--per-class", "16", "8",
+        [sys.executable, "-m", "tools.rehearsal", "--out", str(tmp_path), "--per-class", "16", "8",
          "--stand-in-epochs", "0", "--recipe", "book", "--notebooks", "01_hotdog_data"],
-        capture_output=True, text=True, timeout=900,
+        capture_output=True, text=True, timeout=900, cwd=REPO_ROOT,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "STAND-IN" in run.stdout and "2 notebook(s), 0 failed" in run.stdout

@@ -6,13 +6,13 @@ import re
 
 import pytest
 
-import d2lft.bench
+import tools.bench
 
 
 @pytest.mark.slow
 def test_bench_runs_both_paths_and_ends_with_the_ratio_line(capsys, monkeypatch):
     monkeypatch.setenv("D2LFT_WORLD", "mini")
-    assert d2lft.bench.main(["--images", "10", "--test-images", "4", "--batch-size", "2", "--repeats", "1"]) == 0
+    assert tools.bench.main(["--images", "10", "--test-images", "4", "--batch-size", "2", "--repeats", "1"]) == 0
     out = capsys.readouterr().out
     rows = {kind: re.search(rf"^{kind} +([\d.]+) +[\d.]+ +(\d+) +([\d.]+) ", out, re.M) for kind in ("d2l", "fast")}
     assert all(rows.values()), out
@@ -25,5 +25,5 @@ def test_bench_runs_both_paths_and_ends_with_the_ratio_line(capsys, monkeypatch)
 
 def test_a_small_dataset_is_cycled_to_the_requested_size():
     targets = [0] * 3 + [1] * 4
-    assert d2lft.bench._subset(targets, 4) == [0, 1, 3, 4]  # the first ones of each class
-    assert d2lft.bench._subset(targets, 10) == [0, 0, 1, 1, 2, 3, 3, 4, 5, 6]  # class 0's three, used again
+    assert tools.bench._subset(targets, 4) == [0, 1, 3, 4]  # the first ones of each class
+    assert tools.bench._subset(targets, 10) == [0, 0, 1, 1, 2, 3, 3, 4, 5, 6]  # class 0's three, used again

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-import d2lft.time_to_accuracy as tta
+import tools.time_to_accuracy as tta
 from d2lft.metrics import History
 
 

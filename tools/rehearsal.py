@@ -1,7 +1,7 @@
 """Rehearse the real `hotdog` world offline: stand-in files served from 127.0.0.1 to the course's own code.
 
 The real world downloads the book's `hotdog.zip` and torchvision's ImageNet weights; neither can be
-fetched here. `python -m d2lft.rehearsal` (or `make rehearse`) builds stand-ins for both and serves
+fetched here. `python -m tools.rehearsal` (or `make rehearse`) builds stand-ins for both and serves
 them the way a classroom mirror would, so the notebooks run through the real code: `D2LFT_DATA_URL`
 and the SHA-1-checked download and extraction, `D2LFT_WEIGHTS_URL` and torchvision's weights
 loading, 224-pixel crops and batches of 128.
@@ -38,15 +38,16 @@ import torch
 import torchvision
 from tqdm.auto import tqdm
 
+from d2lft.devices import describe_cpu, has_native_bf16
+from d2lft.downloads import STAND_IN_MANIFEST
+from d2lft.files import atomic_write, file_hash
+from d2lft.mini.dataset import hotdog_set_image
+from d2lft.mini.source import pretrain, render_split
+from d2lft.models import load_pretrained
+from d2lft.paths import REPO_ROOT
+from d2lft.worlds import CLASSES, HOTDOG_COUNTS, RECIPES, get_world
+
 from .course import course_notebooks, run_course
-from .devices import describe_cpu, has_native_bf16
-from .downloads import STAND_IN_MANIFEST
-from .files import atomic_write, file_hash
-from .mini.dataset import hotdog_set_image
-from .mini.source import pretrain, render_split
-from .models import load_pretrained
-from .paths import REPO_ROOT
-from .worlds import CLASSES, HOTDOG_COUNTS, RECIPES, get_world
 
 # Mini foods with an ImageNet category of their own; the others (cake, carrot, ...) have none.
 IMAGENET_NAMES = {
@@ -147,7 +148,7 @@ def build_mirror(
     build_stand_in_archive(archive, counts)
     measured = build_stand_in_weights(weights, arch, recipe)
     manifest = {
-        "note": "Stand-ins for rehearsing the course offline (python -m d2lft.rehearsal): not the real files.",
+        "note": "Stand-ins for rehearsing the course offline (python -m tools.rehearsal): not the real files.",
         "recipe": stored,
         "files": {
             archive.name: {"sha1": file_hash(archive, "sha1"), "images_per_class": counts},

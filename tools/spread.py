@@ -26,10 +26,11 @@ import statistics
 import time
 from pathlib import Path
 
+from d2lft.devices import describe_cpu
+from d2lft.files import atomic_write
+from d2lft.paths import REPO_ROOT
+
 from .course import course_notebooks
-from .devices import describe_cpu
-from .files import atomic_write
-from .paths import REPO_ROOT
 
 PATHS: dict[str, dict[str, str]] = {
     "default": {},
@@ -241,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
 
     header = (
         "# Every notebook claim, over seeds and numeric paths\n\n"
-        f"Made by `make spread` (`python -m d2lft.spread`) on {describe_cpu()}; torch {torch.__version__}; "
+        f"Made by `make spread` (`python -m tools.spread`) on {describe_cpu()}; torch {torch.__version__}; "
         f"mini world; seeds {sorted({r['seed'] for r in runs})}."
     )
     table = summarise(claims, runs, header, retired)

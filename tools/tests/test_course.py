@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 import d2lft
-from d2lft import course
+from tools import course
 
 
 def _notebook() -> nbformat.NotebookNode:

@@ -1,6 +1,6 @@
 """A teacher's reference run: every notebook executed in order, headless, with HTML pages and a results summary.
 
-`python -m d2lft.course` (or `make course`) runs `notebooks/*.ipynb` and then `notebooks/solutions/*.ipynb`
+`python -m tools.course` (or `make course`) runs `notebooks/*.ipynb` and then `notebooks/solutions/*.ipynb`
 in fresh kernels, in the active data world, and writes into `build/`: the executed notebooks,
 an HTML page for each, and `results.md`, `results.csv` and `results.png` with every training run's
 numbers and each notebook's time. The runs are not read back from printed text: every training
@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from .paths import REPO_ROOT
-from .worlds import get_world
+from d2lft.paths import REPO_ROOT
+from d2lft.worlds import get_world
 
 ASSIGNED = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*=\s*d2lft\.train_(?:fine_tuning|ch13|fast)\(", re.MULTILINE)
 

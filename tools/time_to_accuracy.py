@@ -24,13 +24,13 @@ import time
 import torch
 from torch import nn
 
-from .data import hotdog_dir, hotdog_splits, split_indices, validation_split
-from .decoded import DecodedImageFolder, DecodedLoader
-from .devices import describe_cpu, try_gpu
-from .fast import PRECISIONS, resolve_precision, train_fast
-from .models import load_pretrained
-from .recipe import fine_tuning_trainer, replace_fc
-from .worlds import BOOK, LAPTOP, get_world
+from d2lft.data import hotdog_dir, hotdog_splits, split_indices, validation_split
+from d2lft.decoded import DecodedImageFolder, DecodedLoader
+from d2lft.devices import describe_cpu, try_gpu
+from d2lft.fast import PRECISIONS, resolve_precision, train_fast
+from d2lft.models import load_pretrained
+from d2lft.recipe import fine_tuning_trainer, replace_fc
+from d2lft.worlds import BOOK, LAPTOP, get_world
 
 TOLERANCE = 0.01  # "within 1 point of the book recipe's final validation accuracy"
 
