@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torchvision
-from PIL import Image
+from PIL import Image, ImageOps
 from torchvision import transforms
 
 from .devices import try_gpu
@@ -43,15 +43,21 @@ def hotdog_augs(crop_size: int = 224, resize_size: int = 256) -> tuple[transform
             normalize,
         ]
     )
-    test_augs = transforms.Compose(
-        [
-            transforms.Resize(resize_size),
-            transforms.CenterCrop(crop_size),
-            transforms.ToTensor(),
-            normalize,
-        ]
+    return train_augs, resize_crop_normalize(crop_size, resize_size)
+
+
+def resize_crop_normalize(
+    crop_size: int = 224,
+    resize_size: int = 256,
+    mean: Sequence[float] | None = None,
+    std: Sequence[float] | None = None,
+) -> transforms.Compose:
+    """The book's test-time transform: `Resize` (the shorter side, aspect kept), centre crop, ImageNet's
+    normalisation (or `mean` and `std`). The test images, cached features and a kept model's predictions use it."""
+    norm = normalize if mean is None else transforms.Normalize(mean, std)
+    return transforms.Compose(
+        [transforms.Resize(resize_size), transforms.CenterCrop(crop_size), transforms.ToTensor(), norm]
     )
-    return train_augs, test_augs
 
 
 class BadImageError(ValueError):
@@ -77,13 +83,15 @@ def to_rgb(img: Image.Image) -> Image.Image:
 
 
 def load_image(path: str | os.PathLike) -> Image.Image:
-    """Read an image file as RGB, or raise `BadImageError` naming the file and what to do."""
+    """Read an image file as upright RGB (its EXIF orientation applied), or raise `BadImageError` naming the
+    file and what to do."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as img:
                 img.load()
-                return to_rgb(img)
+                # Phones store portrait photos sideways with an EXIF orientation tag: turn them upright.
+                return to_rgb(ImageOps.exif_transpose(img))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise BadImageError(
             f"{path} is refused: {e} (PIL.Image.MAX_IMAGE_PIXELS is {Image.MAX_IMAGE_PIXELS}). "
@@ -94,6 +102,14 @@ def load_image(path: str | os.PathLike) -> Image.Image:
             f"{path} cannot be read as an image ({e}). Delete or replace it (image_folder and "
             f"load_data_hotdog can also skip such files: skip_bad=True lists them)."
         ) from e
+
+
+def image_size(path: str | os.PathLike) -> tuple[int, int]:
+    """(width, height) of an image file as `load_image` reads it (upright), from its header alone."""
+    with Image.open(path) as img:
+        width, height = img.size
+        sideways = img.getexif().get(0x0112, 1) in (5, 6, 7, 8)  # EXIF orientations that turn by 90 degrees
+    return (height, width) if sideways else (width, height)
 
 
 class CheckedImageFolder(torchvision.datasets.ImageFolder):

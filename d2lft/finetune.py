@@ -17,7 +17,6 @@ import torchvision
 from torch import nn
 from tqdm.auto import tqdm
 
-from .checkpoint import save_checkpoint
 from .data import hotdog_datasets, hotdog_dir
 from .devices import try_gpu
 from .fast import PRECISIONS
@@ -27,7 +26,7 @@ from .models import load_pretrained
 from .predict import save_model
 from .recipe import fine_tuning_trainer, replace_fc, train_fine_tuning
 from .strategies import EPOCHS, STRATEGIES, Photos, choose, estimate_seconds, train
-from .worlds import get_world
+from .worlds import CLASSES, get_world
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="with --fast: bf16 autocast or fp32 (default: bf16 on CUDA GPUs, else fp32)",
     )
-    parser.add_argument("--save", default=None, help="write the trained model here, atomically: with --data, a model "
-                        "file for python -m d2lft.predict; else the state dict")  # fmt: skip
+    parser.add_argument("--save", default=None, help="write the trained model here, atomically, with its class "
+                        "names and preprocessing: a model file for python -m d2lft.predict")  # fmt: skip
     parser.add_argument("--data", default=None, help="your photo folder: PATH/<class>/*.jpg, or PATH/train/<class>/ "
                         "and PATH/test/<class>/ (at least 2 classes)")  # fmt: skip
     parser.add_argument("--budget", type=float, default=None, help="with --data: the minutes training may take "
@@ -114,14 +113,15 @@ def main(argv: list[str] | None = None) -> int:
             batch_size,
             epochs,
             not args.scratch,
-            world,
-            [device],
+            world=world,
+            devices=[device],
             plot=False,
             fast=args.fast,
             precision=args.precision,
         )
-    if args.save and rank == 0:
-        print("saved", save_checkpoint(net, args.save))
+    if args.save and rank == 0:  # the model file of --data's too: python -m d2lft.predict reads both
+        path = save_model(net, args.save, CLASSES, "resnet18", world.crop_size, world.resize_size)
+        print(f"saved {path}: use it with python -m d2lft.predict {path} IMAGE...")
     if distributed:
         dist.destroy_process_group()
     return 0

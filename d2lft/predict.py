@@ -19,7 +19,7 @@ import torchvision
 from torch import nn
 from torchvision import transforms
 
-from .data import BadImageError, load_image
+from .data import BadImageError, load_image, resize_crop_normalize
 from .devices import try_gpu
 from .files import atomic_write
 from .imagenet import IMAGENET_MEAN, IMAGENET_STD
@@ -104,10 +104,7 @@ def load_model(path: str | os.PathLike, classes: Sequence[str] | None = None) ->
 def preprocessing(meta: dict) -> transforms.Compose:
     """The test-time transform a model file was saved with: resize, centre crop, normalise."""
     p = meta["preprocess"]
-    return transforms.Compose([
-        transforms.Resize(p["resize"]), transforms.CenterCrop(p["crop"]),
-        transforms.ToTensor(), transforms.Normalize(p["mean"], p["std"]),
-    ])  # fmt: skip
+    return resize_crop_normalize(p["crop"], p["resize"], p["mean"], p["std"])
 
 
 @torch.no_grad()

@@ -57,12 +57,28 @@ def fine_tuning_trainer(
 
 
 def train_fine_tuning(
+    net: nn.Module, learning_rate: float, batch_size: int | None = None, num_epochs: int | None = None,
+    param_group: bool = True, **options,
+) -> History:  # fmt: skip
+    """The book's recipe: SGD with weight decay on a summed loss; with `param_group`, `fc` learns 10x faster.
+
+    `learning_rate` is the book's, for batches of 128; `batch_size` and `num_epochs` default to the world's
+    recipe. `options` say where and how to train (world, devices, plot, the fast path): `train_recipe`.
+    """
+    world = options.pop("world", None) or get_world()
+    batch_size, num_epochs = batch_size or world.batch_size, num_epochs or world.epochs
+    loss = nn.CrossEntropyLoss(reduction="none")
+    trainer = fine_tuning_trainer(net, learning_rate, batch_size, param_group)
+    return train_recipe(net, loss, trainer, batch_size, num_epochs, world, **options)
+
+
+def train_recipe(
     net: nn.Module,
-    learning_rate: float,
-    batch_size: int | None = None,
-    num_epochs: int | None = None,
-    param_group: bool = True,
-    world: World | None = None,
+    loss: nn.Module,
+    trainer: torch.optim.Optimizer,
+    batch_size: int,
+    num_epochs: int,
+    world: World,
     devices=None,
     plot: bool = True,
     fast: bool = False,
@@ -70,25 +86,17 @@ def train_fine_tuning(
     validation: bool = False,
     test_each_epoch: bool = True,
 ) -> History:
-    """The book's recipe: SGD, weight decay 1e-3, summed loss; with `param_group`, `fc` learns 10x faster.
+    """Train `net` on the world's hotdog images with the book's loop (`train_ch13`), or with the same
+    semantics on the fast path.
 
-    `learning_rate` is the book's, for batches of 128; `fine_tuning_trainer` keeps its steps the book's
-    size at the world's batch size (the mini world's 32: a summed-loss rate of 4 x `learning_rate`).
-    `num_epochs` defaults to the world's recipe: the book's 5 (the laptop recipe's 3).
-    `fast=True`: the same recipe on the fast path (`d2lft.fast.train_fast`), with batches augmented
-    from images decoded once, on the first device (`load_data_hotdog_decoded`), in `precision`
-    (`d2lft.fast.resolve_precision`: fp32 on CPUs unless you ask for "bf16").
-    `validation=True`: train on four fifths of the training images and measure on the held-out fifth
-    (`d2lft.data.validation_split`), for choosing hyperparameters; the test set stays unseen.
-    `test_each_epoch=False`: measure after the last epoch only, when only the final accuracy matters.
+    `fast=True`: `d2lft.fast.train_fast`, with batches augmented from images decoded once, on the first
+    device (`load_data_hotdog_decoded`), in `precision` (`d2lft.fast.resolve_precision`: fp32 on CPUs
+    unless you ask for "bf16"). `validation=True`: train on four fifths of the training images and
+    measure on the held-out fifth (`d2lft.data.validation_split`), for choosing hyperparameters; the
+    test set stays unseen. `test_each_epoch=False`: measure after the last epoch only.
     """
     if precision is not None and not fast:
         raise ValueError("precision applies to the fast path only: add fast=True")
-    world = world or get_world()
-    batch_size = batch_size or world.batch_size
-    num_epochs = num_epochs or world.epochs
-    loss = nn.CrossEntropyLoss(reduction="none")
-    trainer = fine_tuning_trainer(net, learning_rate, batch_size, param_group)
     held_out = "val" if validation else "test"
     if not fast:
         train_iter, test_iter = load_data_hotdog(batch_size, world, validation=validation)

@@ -264,3 +264,33 @@ def test_loader_options_use_workers_and_pinned_memory_only_for_a_gpu():
     assert d2lft.data.loader_options(torch.device("cpu")) == {"num_workers": 0}
     gpu = d2lft.data.loader_options(torch.device("cuda", 0))
     assert gpu["pin_memory"] is True and 1 <= gpu["num_workers"] <= 8
+
+
+# Where the top-left quarter of an upright 30 x 20 picture lands when a camera stores it with EXIF
+# orientation k: the pixels on disk are the upright ones transformed by the inverse of what k says to do.
+_STORED = {
+    1: [],
+    2: [Image.Transpose.FLIP_LEFT_RIGHT],
+    3: [Image.Transpose.ROTATE_180],
+    4: [Image.Transpose.FLIP_TOP_BOTTOM],
+    5: [Image.Transpose.TRANSPOSE],
+    6: [Image.Transpose.ROTATE_90],
+    7: [Image.Transpose.TRANSVERSE],
+    8: [Image.Transpose.ROTATE_270],
+}
+
+
+@pytest.mark.parametrize("orientation", sorted(_STORED))
+def test_a_photo_stored_sideways_is_read_upright(tmp_path, orientation):
+    upright = Image.new("RGB", (30, 20), (0, 0, 255))
+    upright.paste((255, 0, 0), (0, 0, 15, 10))  # a red top-left quarter
+    stored = upright
+    for step in _STORED[orientation]:
+        stored = stored.transpose(step)
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # Orientation
+    path = tmp_path / f"phone-{orientation}.jpg"
+    stored.save(path, exif=exif, quality=95)
+    image = d2lft.data.load_image(path)
+    assert image.size == (30, 20) == d2lft.data.image_size(path)
+    assert image.getpixel((3, 3))[0] > 200 and image.getpixel((26, 16))[2] > 200  # red top-left, blue elsewhere

@@ -39,8 +39,8 @@ def test_the_cli_trains_in_the_mini_world_and_saves_a_loadable_model(args, data_
     assert "DATA WORLD: MINI" in out and f"saved {saved}" in out
     summary = [line for line in out.splitlines() if line.startswith("loss ")]
     assert len(summary) == 1 and ("fp32" in out) == ("--fast" in args)  # the fast path names its precision
-    net = d2lft.replace_fc(torchvision.models.resnet18(), 2)
-    d2lft.load_checkpoint(net, saved)
+    net, meta = d2lft.load_model(saved, d2lft.CLASSES)  # one model-file format for every --save
+    assert meta["preprocess"]["crop"] == d2lft.get_world("mini").crop_size
     if "--scratch" not in args:  # fine-tuned from the mini source: its body, not random weights
         source, _ = d2lft.load_pretrained("resnet18", d2lft.get_world("mini"))
         moved = (net.conv1.weight - source.conv1.weight).abs().max()

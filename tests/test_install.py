@@ -17,3 +17,27 @@ def test_d2l_imports_without_its_exact_pins():
     from d2l import torch as d2l
 
     assert callable(d2l.train_ch13)
+
+
+def test_pyproject_lists_every_package_d2lft_imports():
+    # `pip install .` must bring what the package imports, at the top of a module or inside a function.
+    import ast
+    import sys
+    import tomllib
+
+    from d2lft.paths import REPO_ROOT
+
+    imported = set()
+    for path in (REPO_ROOT / "d2lft").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                imported.add(node.module.split(".")[0])
+    optional = {"IPython"}  # d2lft.plot uses it only inside a notebook, whose kernel brings it
+    third_party = imported - set(sys.stdlib_module_names) - {"d2lft"} - optional
+    distribution = {"PIL": "pillow"}  # import name -> the name pip installs
+    needed = {distribution.get(name, name).lower() for name in third_party}
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    listed = {dep.split(">")[0].split("=")[0].split("<")[0].strip().lower() for dep in project["dependencies"]}
+    assert needed <= listed, f"missing from pyproject's dependencies: {sorted(needed - listed)}"
