@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import os
 import warnings
@@ -82,16 +83,42 @@ def to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
+HEIF_SUFFIXES = (".heic", ".heif")  # an iPhone's photos: Pillow reads them through the pillow-heif plugin
+
+
+@functools.cache
+def _read_heif_too() -> bool:
+    """Register pillow-heif's opener with Pillow, once per process; False when the plugin is missing."""
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener()
+    return True
+
+
+def _open(path: str | os.PathLike) -> Image.Image:
+    """`Image.open`, HEIC/HEIF photos included (or a `BadImageError` with the command that adds them)."""
+    if Path(path).suffix.lower() in HEIF_SUFFIXES and not _read_heif_too():
+        raise BadImageError(
+            f"{path} is a HEIC/HEIF photo, which Pillow reads through a plugin that is not installed here. "
+            f"Install it with: pip install pillow-heif (make lab does), then run this again."
+        )
+    return Image.open(path)
+
+
 def load_image(path: str | os.PathLike) -> Image.Image:
     """Read an image file as upright RGB (its EXIF orientation applied), or raise `BadImageError` naming the
     file and what to do."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
+            with _open(path) as img:
                 img.load()
                 # Phones store portrait photos sideways with an EXIF orientation tag: turn them upright.
                 return to_rgb(ImageOps.exif_transpose(img))
+    except BadImageError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise BadImageError(
             f"{path} is refused: {e} (PIL.Image.MAX_IMAGE_PIXELS is {Image.MAX_IMAGE_PIXELS}). "
@@ -106,7 +133,7 @@ def load_image(path: str | os.PathLike) -> Image.Image:
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
     """(width, height) of an image file as `load_image` reads it (upright), from its header alone."""
-    with Image.open(path) as img:
+    with _open(path) as img:
         width, height = img.size
         sideways = img.getexif().get(0x0112, 1) in (5, 6, 7, 8)  # EXIF orientations that turn by 90 degrees
     return (height, width) if sideways else (width, height)

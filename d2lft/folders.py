@@ -27,13 +27,13 @@ from pathlib import Path
 import torch
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
-from .data import hotdog_datasets, hotdog_dir, load_image
+from .data import HEIF_SUFFIXES, hotdog_datasets, hotdog_dir, load_image
 from .files import atomic_write, build_once
 from .mini.dataset import make_mini_photos
 from .paths import data_dir
 from .worlds import World, get_world
 
-IMAGE_SUFFIXES = (*IMG_EXTENSIONS, ".gif")  # torchvision's, and GIFs (their first frame)
+IMAGE_SUFFIXES = (*IMG_EXTENSIONS, ".gif", *HEIF_SUFFIXES)  # torchvision's, GIFs (their first frame), iPhones
 SPLITS = ("train", "val", "test")
 FRACTIONS = {"val": 0.15, "test": 0.15}  # of each class; the rest trains
 SPLIT_VERSION = 1

@@ -294,3 +294,24 @@ def test_a_photo_stored_sideways_is_read_upright(tmp_path, orientation):
     image = d2lft.data.load_image(path)
     assert image.size == (30, 20) == d2lft.data.image_size(path)
     assert image.getpixel((3, 3))[0] > 200 and image.getpixel((26, 16))[2] > 200  # red top-left, blue elsewhere
+
+
+def test_an_iphone_heic_photo_is_read_and_counts_as_an_image(tmp_path):
+    # A HEIC file keeps its rotation in the container (irot), which libheif applies as it decodes, and
+    # pillow-heif then resets the EXIF orientation, so a phone's HEIC photo arrives upright.
+    pytest.importorskip("pillow_heif")  # installed by make lab (requirements.txt)
+    upright = Image.new("RGB", (30, 20), (0, 0, 255))
+    upright.paste((255, 0, 0), (0, 0, 15, 10))
+    assert d2lft.data._read_heif_too()  # lets Pillow write one, too
+    path = tmp_path / "IMG_0001.HEIC"
+    upright.save(path, quality=95)
+    image = d2lft.data.load_image(path)
+    assert image.mode == "RGB" and image.size == (30, 20) == d2lft.data.image_size(path)
+    assert image.getpixel((3, 3))[0] > 200 and image.getpixel((26, 16))[2] > 200
+    assert ".heic" in d2lft.folders.IMAGE_SUFFIXES
+
+
+def test_without_the_heif_plugin_a_heic_photo_is_refused_with_the_command_that_fixes_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(d2lft.data, "_read_heif_too", lambda: False)
+    with pytest.raises(d2lft.data.BadImageError, match=r"IMG_0003.heic is a HEIC/HEIF photo.*pip install pillow-heif"):
+        d2lft.data.load_image(tmp_path / "IMG_0003.heic")

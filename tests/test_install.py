@@ -36,7 +36,7 @@ def test_pyproject_lists_every_package_d2lft_imports():
                 imported.add(node.module.split(".")[0])
     optional = {"IPython"}  # d2lft.plot uses it only inside a notebook, whose kernel brings it
     third_party = imported - set(sys.stdlib_module_names) - {"d2lft"} - optional
-    distribution = {"PIL": "pillow"}  # import name -> the name pip installs
+    distribution = {"PIL": "pillow", "pillow_heif": "pillow-heif"}  # import name -> the name pip installs
     needed = {distribution.get(name, name).lower() for name in third_party}
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
     listed = {dep.split(">")[0].split("=")[0].split("<")[0].strip().lower() for dep in project["dependencies"]}
