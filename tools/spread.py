@@ -199,7 +199,7 @@ def summarise(claims: list[dict], runs: list[dict], header: str, retired: list[d
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--paths", nargs="+", choices=list(PATHS), default=["default", "no-fma"])
+    parser.add_argument("--paths", nargs="+", choices=list(PATHS), default=["default", "no-fma", "one-thread"])
     parser.add_argument("--notebooks", nargs="*", default=None, help="names or parts of names (default: all)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "spread")
     parser.add_argument("--keep", type=Path, default=None, help="save every executed notebook under this folder")
@@ -243,7 +243,13 @@ def main(argv: list[str] | None = None) -> int:
     header = (
         "# Every notebook claim, over seeds and numeric paths\n\n"
         f"Made by `make spread` (`python -m tools.spread`) on {describe_cpu()}; torch {torch.__version__}; "
-        f"mini world; seeds {sorted({r['seed'] for r in runs})}."
+        "mini world; seeds "
+        + ", ".join(
+            f"{path} {sorted({r['seed'] for r in runs if r['path'] == path})}"
+            for path in PATHS
+            if any(r["path"] == path for r in runs)
+        )  # fmt: skip
+        + "."
     )
     table = summarise(claims, runs, header, retired)
     args.out.with_suffix(".md").write_text(table)
