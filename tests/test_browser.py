@@ -18,7 +18,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from test_lab import _free_port
+from test_lab import STARTUP_SECONDS, _free_port
 
 import d2lft
 
@@ -55,13 +55,14 @@ def lab(tmp_path):
            "JUPYTERLAB_SETTINGS_DIR": str(settings)}  # fmt: skip
     server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + STARTUP_SECONDS
     while True:
         try:
             urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2).close()
             break
         except OSError:
-            assert server.poll() is None and time.monotonic() < deadline, "JupyterLab did not start"
+            assert server.poll() is None, "JupyterLab stopped before it answered"
+            assert time.monotonic() < deadline, f"JupyterLab did not start within {STARTUP_SECONDS} s"
             time.sleep(0.5)
     yield base, token, root
     server.terminate()

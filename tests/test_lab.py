@@ -16,6 +16,9 @@ import pytest
 import d2lft
 
 NOTEBOOKS = d2lft.paths.REPO_ROOT / "notebooks"
+# A first start in a fresh .venv, beside a test worker training notebooks on a slow laptop, can take a
+# minute or more (seen: over 60 s on a 2-core machine with make test in parallel). A deadline, not a speed test.
+STARTUP_SECONDS = 240
 
 
 def _free_port() -> int:
@@ -43,14 +46,14 @@ def test_jupyterlab_serves_notebook_01(tmp_path: Path):
     server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"token {token}"}
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             try:
                 with urllib.request.urlopen(urllib.request.Request(f"{base}/api/status", headers=headers), timeout=2):
                     break
             except OSError:
                 assert server.poll() is None, server.stderr.read().decode()
-                assert time.monotonic() < deadline, "JupyterLab did not answer within 60 s"
+                assert time.monotonic() < deadline, f"JupyterLab did not answer within {STARTUP_SECONDS} s"
                 time.sleep(0.5)
         url = f"{base}/api/contents/01_hotdog_data.ipynb"
         with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as r:
