@@ -35,7 +35,7 @@ $(STAMP): $(LAB_STAMP) requirements-dev.txt requirements-nodeps.txt
 	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
 
-# Debian's Chromium for tests/test_browser.py, installed with the system package manager when missing.
+# Debian's Chromium for the browser test in tests/test_lab.py, installed with the system package manager when missing.
 # Where that is impossible (not root, no sudo), the browser test skips and says why.
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \

@@ -8,6 +8,7 @@ cannot run code when loaded) and rebuilds the network, in any fresh process. `pr
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import pickle
 from collections.abc import Sequence
@@ -18,10 +19,12 @@ import torch
 import torchvision
 from torch import nn
 from torchvision import transforms
+from tqdm.auto import tqdm
 
 from .data import BadImageError, load_image, resize_crop_normalize
 from .devices import try_gpu
 from .files import atomic_write
+from .folders import IMAGE_SUFFIXES
 from .imagenet import IMAGENET_MEAN, IMAGENET_STD
 from .recipe import replace_fc
 
@@ -110,12 +113,12 @@ def preprocessing(meta: dict) -> transforms.Compose:
 @torch.no_grad()
 def predict_files(
     model_file: str | os.PathLike, paths: Sequence[str | os.PathLike], device: torch.device | None = None,
-    batch_size: int = 32,
+    batch_size: int = 32, progress: bool = False,
 ) -> list[Prediction]:  # fmt: skip
     """Each file's most likely class and its probability under the saved model, in the order given.
 
     A file that cannot be read as an image gets `label=None` and the reason in `error`; the others are
-    still predicted.
+    still predicted. `progress`: a progress bar over the files.
     """
     net, meta = load_model(model_file)
     device = device or try_gpu()
@@ -133,7 +136,7 @@ def predict_files(
             results[i] = Prediction(str(paths[i]), meta["classes"][k], float(p[k]))
         batch.clear()
 
-    for i, path in enumerate(paths):
+    for i, path in enumerate(tqdm(paths, desc="predicting", unit="image", leave=False, disable=not progress)):
         try:
             batch.append((i, transform(load_image(path))))
         except (BadImageError, FileNotFoundError, IsADirectoryError) as e:
@@ -144,18 +147,50 @@ def predict_files(
     return results  # type: ignore[return-value]
 
 
+def image_files(paths: Sequence[str | os.PathLike]) -> list[Path]:
+    """The files named, with each folder replaced by the image files under it (sorted; hidden ones skipped)."""
+    found = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            found.append(path)
+            continue
+        inside = sorted(f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+        found += [f for f in inside if not any(part.startswith(".") for part in f.relative_to(path).parts)]
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m d2lft.predict",
         description="Print the most likely class and its probability for each image file, under a saved model.",
     )
     parser.add_argument("model", help="a model file written by d2lft.save_model or python -m d2lft.finetune --save")
-    parser.add_argument("images", nargs="+", help="image files (JPEG, PNG, ...)")
+    parser.add_argument("images", nargs="+", help="image files (JPEG, PNG, HEIC, ...), or folders of them")
+    parser.add_argument("--csv", default=None, help="write the predictions to this CSV file (path, label, "
+                        "probability, error) instead of printing them")  # fmt: skip
     args = parser.parse_args(argv)
+    paths = image_files(args.images)
+    if not paths:
+        parser.exit(2, f"error: no image files in {', '.join(args.images)} (image files end in "
+                       f"{', '.join(IMAGE_SUFFIXES)}).\n")  # fmt: skip
     try:
-        predictions = predict_files(args.model, args.images)
+        predictions = predict_files(args.model, paths, progress=True)
     except ModelFileError as e:
         parser.exit(2, f"error: {e}\n")
+    unreadable = sum(p.error is not None for p in predictions)
+    if args.csv:
+        with atomic_write(args.csv, "w") as f:
+            writer = csv.writer(f)
+            writer.writerow(["path", "label", "probability", "error"])
+            writer.writerows(
+                [p.path, p.label or "", "" if p.probability is None else f"{p.probability:.4f}", p.error or ""]
+                for p in predictions
+            )
+        print(
+            f"{len(predictions)} predictions written to {args.csv}"
+            + (f" ({unreadable} unreadable)" if unreadable else "")
+        )
+        return 1 if unreadable else 0
     width = max(len(p.path) for p in predictions)
     for p in predictions:
         print(
@@ -163,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             if p.error is None
             else f"{p.path:{width}}  error: {p.error}"
         )
-    return 1 if any(p.error for p in predictions) else 0
+    return 1 if unreadable else 0
 
 
 if __name__ == "__main__":

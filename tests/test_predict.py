@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -82,3 +84,34 @@ def test_saving_checks_the_class_names_against_the_head(tmp_path):
     with pytest.raises(ValueError, match="2 outputs but 3 class names"):
         save_model(net, tmp_path / "m.pt", CLASSES)
     assert not (tmp_path / "m.pt").exists()
+
+
+def test_a_whole_folder_is_predicted_into_a_csv(model_file, tmp_path, capsys):
+    path, _ = model_file
+    folder = make_image_folder(tmp_path / "phone", {"day1": 3, "day2": 2})
+    (folder / ".ipynb_checkpoints").mkdir()
+    (folder / ".ipynb_checkpoints" / "0.jpg").write_bytes((folder / "day1" / "0.jpg").read_bytes())
+    (folder / "day2" / "notes.txt").write_text("not an image")
+    (folder / "day2" / "broken.jpg").write_text("not a photo")
+    out = tmp_path / "out.csv"
+    assert main([str(path), str(folder), "--csv", str(out)]) == 1  # one unreadable image
+    assert capsys.readouterr().out.strip() == f"6 predictions written to {out} (1 unreadable)"
+    rows = list(csv.DictReader(out.open()))
+    assert [Path(r["path"]).relative_to(folder).as_posix() for r in rows] == [
+        "day1/0.jpg",
+        "day1/1.jpg",
+        "day1/2.jpg",
+        "day2/0.jpg",
+        "day2/1.jpg",
+        "day2/broken.jpg",
+    ]  # every image under the folder, hidden folders and non-images skipped
+    assert all(r["label"] in CLASSES and 0 < float(r["probability"]) <= 1 for r in rows[:5])
+    assert rows[5]["label"] == "" and "cannot be read as an image" in rows[5]["error"]
+
+
+def test_a_folder_without_images_is_refused(model_file, tmp_path, capsys):
+    path, _ = model_file
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit) as stop:
+        main([str(path), str(tmp_path / "empty")])
+    assert stop.value.code == 2 and "no image files in" in capsys.readouterr().err
