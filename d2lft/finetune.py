@@ -22,7 +22,7 @@ from .devices import try_gpu
 from .fast import PRECISIONS
 from .folders import FolderError, photo_splits
 from .metrics import evaluate_accuracy
-from .models import load_pretrained
+from .models import load_pretrained, photos_source_note
 from .predict import save_model
 from .recipe import fine_tuning_trainer, replace_fc, train_fine_tuning
 from .strategies import EPOCHS, STRATEGIES, Photos, choose, estimate_seconds, train
@@ -137,6 +137,8 @@ def fine_tune_folder(args: argparse.Namespace, parser: argparse.ArgumentParser) 
         parser.exit(2, f"error: {e}\n")
     world, device = get_world(), try_gpu()
     print(world)
+    if note := photos_source_note(world):
+        print(note)
     counts = splits.counts()
     print(f"{splits.root}: {len(splits.classes)} classes, split {splits.layout!r} saved in {splits.split_file}")
     for k, name in enumerate(splits.classes):

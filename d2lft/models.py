@@ -96,3 +96,19 @@ def load_pretrained(arch: str = "resnet18", world: World | None = None) -> tuple
             f"D2LFT_WEIGHTS_URL to a mirror or folder that holds it (or D2LFT_WORLD=mini for the offline stand-in)."
         ) from e
     return model, list(weights.meta["categories"])
+
+
+def photos_source_note(world: World) -> str:
+    """What your photos are fine-tuned from in the offline world, and what that means for real photos ("" in
+    the hotdog world, whose source is ImageNet's ResNet-18): said once where the photos path starts."""
+    if world.name != "mini":
+        return ""
+    _, meta = mini_source_file("resnet18")
+    return (
+        "YOUR PHOTOS IN THE MINI WORLD: they are fine-tuned from the mini world's ResNet-18, pretrained offline on "
+        f"{len(meta['categories'])} drawn foods\nat {meta['recipe']['crop_size']} px ({meta['val_acc']:.2f} "
+        "validation accuracy on them), not on ImageNet's photos. It suits the drawn practice folder; on real photos\n"
+        "its features know little (a folder of three plainly different real objects stopped at 0.67 validation "
+        "accuracy\nwith every strategy). For real photos, run once with internet (D2LFT_WORLD=hotdog): the same code "
+        "then starts from ImageNet."
+    )

@@ -79,6 +79,7 @@ def test_a_photo_folder_is_split_trained_within_the_budget_tested_once_and_saved
     assert finetune.main(["--data", str(photos), "--epochs", "1", "--save", str(saved)]) == 0
     out = capsys.readouterr().out
     assert "5 classes, split 'classes'" in out and "fried egg" in out
+    assert out.count("YOUR PHOTOS IN THE MINI WORLD: they are fine-tuned from the mini world's ResNet-18") == 1
     assert "plan: probe, last-stage, full" in out
     assert re.search(r"^chosen: (probe|last-stage|full): the highest mean validation accuracy", out, re.M)
     assert re.search(r"^test accuracy, measured once: [\d.]+ on 10 images$", out, re.M)

@@ -146,3 +146,9 @@ def test_source_images_never_repeat_target_images():
                 a = np.asarray(drawing.render_food(food, target_rng, (80, 80)))
                 b = np.asarray(drawing.render_food(food, source_rng, (80, 80)))
                 assert not np.array_equal(a, b)
+
+
+def test_the_photos_path_says_what_it_starts_from_only_in_the_offline_world():
+    note = d2lft.models.photos_source_note(d2lft.get_world("mini"))
+    assert "12 drawn foods\nat 32 px" in note and "D2LFT_WORLD=hotdog" in note
+    assert d2lft.models.photos_source_note(d2lft.get_world("hotdog")) == ""  # ImageNet's weights: nothing to warn of
