@@ -2,12 +2,12 @@
 through JupyterLab's own UI in headless Chromium.
 
 Both start a JupyterLab server with folders of its own (runtime, config, data, settings), find the port it
-really took in its runtime file (in two fresh-clone runs with tests in parallel, a notebook kernel of the
-other worker took the port first, JupyterLab moved to another, and the test waited on the first), and
-stop it whatever happens. The browser test serves a temporary copy of `notebooks/` (JupyterLab's autosave
-must never touch the committed notebooks); Playwright drives Debian's Chromium (no browser download),
-clicks Run > Run All Cells, waits until every cell has run, and checks that no error appeared and every
-figure rendered. Screenshots go to `build/screenshots/`.
+really took in its runtime file (JupyterLab moves on when another process took the port first), ask it
+directly, never through a proxy (see `_open`), and stop it whatever happens. The browser test serves a
+temporary copy of `notebooks/` (JupyterLab's autosave must never touch the committed notebooks);
+Playwright drives Debian's Chromium (no browser download), clicks Run > Run All Cells, waits until every
+cell has run, and checks that no error appeared and every figure rendered. Screenshots go to
+`build/screenshots/`.
 """
 
 from __future__ import annotations
@@ -40,6 +40,12 @@ CHROMIUM_FLAGS = [
 ]  # fmt: skip
 
 
+# A server on this machine is asked directly, never through a proxy. (`urllib.request.urlopen` builds its
+# opener once per process and keeps the proxies of that moment: after another test in the same worker had
+# pointed the proxy variables at a closed port to play offline, every later urlopen to 127.0.0.1 was refused.)
+_open = urllib.request.build_opener(urllib.request.ProxyHandler({})).open
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -67,10 +73,10 @@ def jupyterlab(root: Path, home: Path, token: str) -> Iterator[str]:
         while True:
             try:
                 # The port it really took: another process (a notebook kernel of the other test worker) may
-                # have taken `port` first, and JupyterLab then moves on to another. Its runtime file says.
+                # have taken `port` first, and JupyterLab then moves on to the next. Its runtime file says.
                 info = json.loads(next((home / "runtime").glob("jpserver-*.json")).read_text())
                 base = f"http://127.0.0.1:{info['port']}"
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2).close()
+                _open(f"{base}/api/status?token={token}", timeout=2).close()
                 break
             except (OSError, StopIteration, ValueError):
                 log.flush()
@@ -94,14 +100,12 @@ def test_jupyterlab_serves_notebook_01(tmp_path: Path):
     headers = {"Authorization": f"token {token}"}
     with jupyterlab(NOTEBOOKS, tmp_path, token) as base:
         url = f"{base}/api/contents/{NOTEBOOK}"
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as r:
+        with _open(urllib.request.Request(url, headers=headers), timeout=10) as r:
             model = json.load(r)
         assert model["type"] == "notebook" and model["content"]["cells"]
-        with urllib.request.urlopen(urllib.request.Request(f"{base}/lab", headers=headers), timeout=10) as r:
+        with _open(urllib.request.Request(f"{base}/lab", headers=headers), timeout=10) as r:
             assert b"JupyterLab" in r.read()
-        with urllib.request.urlopen(
-            urllib.request.Request(f"{base}/api/kernelspecs", headers=headers), timeout=10
-        ) as r:
+        with _open(urllib.request.Request(f"{base}/api/kernelspecs", headers=headers), timeout=10) as r:
             specs = json.load(r)["kernelspecs"]
     kernel = specs["python3"]["spec"]["argv"][0]  # "python" means the server's own interpreter
     assert kernel == "python" or Path(kernel).parent == Path(sys.executable).parent
