@@ -31,8 +31,8 @@ import d2lft
 NOTEBOOKS = d2lft.paths.REPO_ROOT / "notebooks"
 NOTEBOOK = "01_hotdog_data.ipynb"
 SHOTS = d2lft.paths.REPO_ROOT / "build" / "screenshots"
-# A first start in a fresh .venv, beside a test worker training notebooks on a slow laptop, can take a
-# minute or more. A deadline, not a speed test.
+# Generous on purpose: a first start in a fresh .venv on a slow laptop, beside a worker training notebooks
+# (here it answers within seconds). A deadline, not a speed test.
 STARTUP_SECONDS = 240
 CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
