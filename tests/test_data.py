@@ -297,8 +297,10 @@ def test_a_photo_stored_sideways_is_read_upright(tmp_path, orientation):
 
 
 def test_an_iphone_heic_photo_is_read_and_counts_as_an_image(tmp_path):
-    # A HEIC file keeps its rotation in the container (irot), which libheif applies as it decodes, and
-    # pillow-heif then resets the EXIF orientation, so a phone's HEIC photo arrives upright.
+    # A phone's HEIC keeps its rotation in the container (irot) as well as in EXIF; libheif applies the
+    # container's as it decodes and pillow-heif resets the EXIF orientation to 1 (keeping the old value in
+    # info["original_orientation"]), so exif_transpose does not turn it twice. A rotated HEIC is not tested
+    # here: pillow-heif's writer stored none (saved with EXIF orientation 6, it read back unturned, with 1).
     pytest.importorskip("pillow_heif")  # installed by make lab (requirements.txt)
     upright = Image.new("RGB", (30, 20), (0, 0, 255))
     upright.paste((255, 0, 0), (0, 0, 15, 10))
