@@ -93,7 +93,7 @@ def _visible(path: Path) -> bool:
     return not path.name.startswith(".")
 
 
-def _images_under(folder: Path, root: Path, skipped: list[str]) -> list[str]:
+def images_under(folder: Path, root: Path, skipped: list[str]) -> list[str]:
     """Image files under `folder` (any depth, hidden entries skipped), as paths relative to `root`, sorted."""
     found = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
@@ -135,7 +135,7 @@ def scan(root: str | os.PathLike) -> tuple[str, list[str], dict[str, dict[str, l
         skipped += sorted(f"{n}/" for n in top - set(parts))  # other folders beside train/ and test/
     found: dict[str, dict[str, list[str]]] = {}
     for part, folder in parts.items():
-        found[part] = {p.name: _images_under(p, root, skipped) for p in _class_folders(folder, root)}
+        found[part] = {p.name: images_under(p, root, skipped) for p in _class_folders(folder, root)}
         skipped += sorted(str(p.relative_to(root)) for p in folder.iterdir() if p.is_file() and _visible(p))
     classes = sorted(found["train" if layout == "train-test" else "all"])
     where = root / "train" if layout == "train-test" else root

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from .data import BadImageError, load_image, resize_crop_normalize
 from .devices import try_gpu
 from .files import atomic_write
-from .folders import IMAGE_SUFFIXES
+from .folders import IMAGE_SUFFIXES, images_under
 from .imagenet import IMAGENET_MEAN, IMAGENET_STD
 from .recipe import replace_fc
 
@@ -151,11 +151,7 @@ def image_files(paths: Sequence[str | os.PathLike]) -> list[Path]:
     """The files named, with each folder replaced by the image files under it (sorted; hidden ones skipped)."""
     found = []
     for path in map(Path, paths):
-        if not path.is_dir():
-            found.append(path)
-            continue
-        inside = sorted(f for f in path.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
-        found += [f for f in inside if not any(part.startswith(".") for part in f.relative_to(path).parts)]
+        found += [path / f for f in images_under(path, path, [])] if path.is_dir() else [path]
     return found
 
 
