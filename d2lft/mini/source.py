@@ -20,6 +20,7 @@ from pathlib import Path
 import torch
 import torchvision
 from torch import nn
+from torchvision import transforms
 from tqdm.auto import tqdm
 
 from ..data import hotdog_augs
@@ -32,13 +33,18 @@ from . import drawing
 log = logging.getLogger("d2lft")
 
 MINI_SOURCE_RECIPE = {
-    "version": 1,  # raise it when the training code below changes what it builds
+    "version": 2,  # raise it when the training code below changes what it builds
     "arch": "resnet18",
     "crop_size": 32,  # the mini world's
     "resize_size": 37,
-    "images_per_class": 200,
+    # Crops of at least a quarter of the photo (the book's RandomResizedCrop goes down to 8%): at 32 px an 8%
+    # crop is a 9-pixel patch, often table only. Version 1 (200 images per class, 10 epochs, 8% crops)
+    # reached 0.56 validation accuracy; this one reaches about 0.95, a source that knows its task as
+    # ImageNet's ResNet-18 knows its own.
+    "crop_scale": 0.25,
+    "images_per_class": 400,
     "val_images_per_class": 40,
-    "epochs": 10,
+    "epochs": 20,
     "batch_size": 64,
     "lr": 0.1,  # SGD with momentum, one-cycle schedule, mean loss
     "weight_decay": 5e-4,
@@ -110,10 +116,13 @@ class _Images(torch.utils.data.Dataset):
 def pretrain(net: nn.Module, train: list[tuple], val: list[tuple], recipe: dict, desc: str,
              autocast: torch.dtype | None = None) -> tuple[History, torch.utils.data.Dataset]:  # fmt: skip
     """Train `net` on (image, label) pairs with SGD + momentum and a one-cycle schedule (mean loss), as the
-    `recipe` says (crop and resize sizes, epochs, batch size, lr, weight decay, seed for the shuffle),
+    `recipe` says (crop and resize sizes, the smallest crop's share of the photo (default the book's 0.08),
+    epochs, batch size, lr, weight decay, seed for the shuffle),
     on the CPU, optionally under `autocast` (torch.bfloat16); return its History and the validation set.
     Random crops draw from torch's global generator: seed it before building `net`."""
     train_augs, test_augs = hotdog_augs(recipe["crop_size"], recipe["resize_size"])
+    crop = transforms.RandomResizedCrop(recipe["crop_size"], scale=(recipe.get("crop_scale", 0.08), 1))
+    train_augs.transforms[0] = crop
     generator = torch.Generator().manual_seed(recipe["seed"])
     train, val = _Images(train, train_augs), _Images(val, test_augs)
     train_iter = torch.utils.data.DataLoader(train, recipe["batch_size"], shuffle=True, generator=generator)
