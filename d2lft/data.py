@@ -245,6 +245,15 @@ def without_transform(dataset):
     return plain
 
 
+def image_files(dataset) -> list[tuple[str, int]]:
+    """The files behind `dataset` (an ImageFolder, or a Subset of one: a loader's `.dataset`) as (path,
+    label) pairs, in the same order: for asking which file a prediction was about."""
+    if isinstance(dataset, torch.utils.data.Subset):
+        files = image_files(dataset.dataset)
+        return [files[i] for i in dataset.indices]
+    return list(dataset.samples)
+
+
 def hotdog_datasets(
     world: World | None = None, train_augs=None, test_augs=None, skip_bad: bool = False, validation: bool = False
 ) -> tuple[torch.utils.data.Subset, torch.utils.data.Subset]:

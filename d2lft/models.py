@@ -109,6 +109,6 @@ def photos_source_note(world: World) -> str:
         f"{len(meta['categories'])} drawn foods\nat {meta['recipe']['crop_size']} px ({meta['val_acc']:.2f} "
         "validation accuracy on them), not on ImageNet's photos. It suits the drawn practice folder; on real photos\n"
         "its features know little (from this source's first, weaker version, a folder of three plainly different real\n"
-        "objects stopped at 0.67 validation accuracy with every strategy). For real photos, run once with internet (D2LFT_WORLD=hotdog): the same code "
-        "then starts from ImageNet."
+        "objects stopped at 0.67 validation accuracy with every strategy). For real photos, run once with internet\n"
+        "(D2LFT_WORLD=hotdog): the same code then starts from ImageNet."
     )

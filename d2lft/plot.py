@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from .imagenet import denormalize
@@ -123,6 +124,7 @@ def plot_histories(histories: Mapping[str, History], metrics: Sequence[str] = ("
             values = getattr(history, metric)
             ax.plot(range(1, len(values) + 1), values, marker="o", label=name)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
         ax.set_title(metric.replace("_", " "))
         ax.grid(True, alpha=0.3)
         ax.legend()

@@ -7,7 +7,7 @@
 Each run returns its network, its `History` (validation accuracy per epoch) and its wall time, features
 and decoding included. `estimate_seconds` times two real training steps per strategy before anything
 trains, so that a plan can be fitted to a time budget; `choose` picks the most accurate strategy whose
-time fits.
+time fits, and the cheapest of those that validation cannot tell apart from it.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class Run:
     net: nn.Module
     history: History
     seconds: float  # wall time of the whole run: features or decoding, training and validation
+    held_out_images: int = 0  # how many images `accuracy` was measured on (0: unknown)
 
     @property
     def accuracy(self) -> float:
@@ -110,7 +111,7 @@ def train(
         trainer = fine_tuning_trainer(net, lr, photos.batch_size)
         history = train_fast(net, photos.loader("train", train=True), photos.loader(held_out), loss, trainer, epochs,
                              [device], plot, held_out=held_out)  # fmt: skip
-    return Run(strategy, seed, net, history, time.perf_counter() - start)
+    return Run(strategy, seed, net, history, time.perf_counter() - start, len(photos.splits.files[held_out]))
 
 
 def estimate_seconds(source: nn.Module, photos: Photos, epochs: dict[str, int] | None = None) -> dict[str, float]:
@@ -141,8 +142,10 @@ def _forward(net: nn.Module, X: torch.Tensor) -> None:
 
 
 def choose(runs: list[Run], budget_seconds: float | None) -> tuple[str, str]:
-    """The strategy with the highest mean validation accuracy among those whose median run time fits the
-    budget (every one, without a budget); and why, in words. Raises if none fits."""
+    """Among the strategies whose median run time fits the budget (every one, without a budget), the cheapest
+    of those within one standard error of the highest mean validation accuracy (the "one-standard-error
+    rule": a gap smaller than that, a few validation images, is no evidence); and why, in words. Raises if
+    none fits."""
     by_strategy: dict[str, list[Run]] = {}
     for run in runs:
         by_strategy.setdefault(run.strategy, []).append(run)
@@ -153,9 +156,20 @@ def choose(runs: list[Run], budget_seconds: float | None) -> tuple[str, str]:
         cheapest = min(seconds, key=seconds.get)
         raise ValueError(f"no strategy fits a budget of {budget_seconds:.3g} s: the cheapest, {cheapest}, "
                          f"took {seconds[cheapest]:.3g} s. Raise the budget or use fewer images.")  # fmt: skip
-    best = max(fits, key=accuracy.get)
+    top = max(fits, key=accuracy.get)
+    images = min(r.held_out_images for r in by_strategy[top])
+    error = (accuracy[top] * (1 - accuracy[top]) / images) ** 0.5 if images else 0.0
+    tied = [s for s in fits if accuracy[s] >= accuracy[top] - error]
+    best = min(tied, key=seconds.get)
     left_out = [s for s in by_strategy if s not in fits]
     why = f"{best}: the highest mean validation accuracy ({accuracy[best]:.3f})"
+    if best != top or len(tied) > 1:
+        others = ", ".join(f"{s} {accuracy[s]:.3f}" for s in tied if s != best)
+        within = f"within one standard error ({error:.3f} on {images} images) of" if error else "tied at"
+        why = (
+            f"{best} ({accuracy[best]:.3f}): the cheapest of the {len(tied)} strategies {within} the highest "
+            f"mean validation accuracy ({others})"
+        )
     why += f" of the strategies within {budget_seconds:.3g} s" if budget_seconds is not None else ""
     if left_out:
         why += "; over the budget: " + ", ".join(f"{s} ({seconds[s]:.3g} s, {accuracy[s]:.3f})" for s in left_out)

@@ -49,8 +49,8 @@ def test_the_estimate_times_every_strategy_and_leaves_the_rng_alone(setup):
     assert set(seconds) == set(strategies.STRATEGIES) and all(s > 0 for s in seconds.values())
 
 
-def _run(strategy, seconds, accuracy):
-    return Run(strategy, 0, None, History(test_acc=[accuracy]), seconds)
+def _run(strategy, seconds, accuracy, images=0):
+    return Run(strategy, 0, None, History(test_acc=[accuracy]), seconds, images)
 
 
 def test_the_choice_is_the_most_accurate_strategy_that_fits_the_budget():
@@ -62,3 +62,14 @@ def test_the_choice_is_the_most_accurate_strategy_that_fits_the_budget():
     assert choose(runs, 20)[0] == "probe"
     with pytest.raises(ValueError, match="no strategy fits a budget of 5 s: the cheapest, probe, took 11 s"):
         choose(runs, 5)
+
+
+def test_strategies_that_validation_cannot_tell_apart_go_to_the_cheapest():
+    # 45 validation images at 0.90: one standard error is 0.045, so 0.88 ties with 0.90 and 0.80 does not.
+    runs = [_run("probe", 1, 0.80, 45), _run("last-stage", 50, 0.88, 45), _run("full", 100, 0.90, 45)]
+    best, why = choose(runs, None)
+    assert best == "last-stage" and "the cheapest of the 2 strategies within one standard error" in why
+    assert "(0.045 on 45 images)" in why and "full 0.900" in why
+    everything_right = [_run("probe", 1, 1.0, 45), _run("full", 100, 1.0, 45)]
+    assert choose(everything_right, None)[0] == "probe"  # a tie at the ceiling: the cheaper one
+    assert choose([_run("probe", 1, 0.88, 450), _run("full", 100, 0.90, 450)], None)[0] == "full"  # 0.014: apart

@@ -23,8 +23,13 @@ def hotdog_set_image(
     """Image `index` of class `label` in a drawn hotdog set (`namespace` keeps sets apart): a hotdog, or
     another food in turn, its shorter side in `short_range` pixels."""
     rng = drawing.image_rng(f"{namespace}/{split}", label, index)
-    food = "hotdog" if label == "hotdog" else _OTHERS[index % len(_OTHERS)]
-    return drawing.render_food(food, rng, drawing.random_size(rng, short_range))
+    return drawing.render_food(drawn_food(label, index), rng, drawing.random_size(rng, short_range))
+
+
+def drawn_food(label: str, index: int) -> str:
+    """The food that image `index` of class `label` in a drawn hotdog set shows: a hotdog, or the other
+    foods in turn (its file is `<label>/<index>.jpg`)."""
+    return "hotdog" if label == "hotdog" else _OTHERS[index % len(_OTHERS)]
 
 
 def make_mini_hotdog(folder: str | os.PathLike, counts: dict[str, int] | None = None) -> Path:
