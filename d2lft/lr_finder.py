@@ -2,7 +2,10 @@
 
 Train for one short sweep while the rate grows exponentially from batch to batch, record the smoothed
 loss, and stop once it diverges. The loss falls slowly at rates too small to matter, falls fastest over a
-useful range, then blows up; a good rate lies on the steep part, below the minimum. The rates are the
+useful range, then blows up; a good rate lies on the steep part, below the minimum. Two rules read a
+rate off the curve: the classic one (a tenth of the minimum's rate, or the steepest point if lower) and
+fastai's `valley` (its default since fastai 2.4: halfway along the longest stretch over which the loss
+keeps falling). The rates are the
 book's (`fine_tuning_trainer`: a summed loss at batch 128, the head at 10x when `param_group`), so a
 suggestion can be passed to `train_fine_tuning` as it is. The network and the random state are left as
 they were.
@@ -23,13 +26,14 @@ from .recipe import fine_tuning_trainer
 
 @dataclass
 class LRFinderResult:
-    """The sweep: each step's rate and smoothed loss (per example), why it stopped, and two suggestions."""
+    """The sweep: each step's rate and smoothed loss (per example), why it stopped, and what it suggests."""
 
     lrs: list[float]
     losses: list[float]
     stopped: str
     steepest: float  # where the smoothed loss falls fastest (per log-rate), before its minimum
     minimum: float  # the rate of the lowest smoothed loss
+    valley: float  # fastai's `valley` rule: halfway along the longest stretch of falling loss
 
     @property
     def suggestion(self) -> float:
@@ -89,7 +93,22 @@ def lr_find(
     low = min(range(skip_start, len(losses)), key=losses.__getitem__)
     inner = range(skip_start + 1, max(skip_start + 2, low))
     steep = min(inner, key=lambda i: (losses[i + 1] - losses[i - 1]) / math.log(lrs[i + 1] / lrs[i - 1]))
-    return LRFinderResult(lrs, losses, stopped, lrs[steep], lrs[low])
+    return LRFinderResult(lrs, losses, stopped, lrs[steep], lrs[low], lrs[_valley(losses, skip_start)])
+
+
+def _valley(losses: list[float], skip_start: int) -> int:
+    """The index halfway along the longest valley: the longest run of steps whose losses keep falling, not
+    necessarily one after the other (the longest decreasing subsequence, found step by step)."""
+    length = [1] * len(losses)  # of the longest falling run that ends at each step
+    first = list(range(len(losses)))  # where that run starts
+    end = skip_start
+    for i in range(skip_start, len(losses)):
+        for j in range(skip_start, i):
+            if losses[i] < losses[j] and length[j] + 1 > length[i]:
+                length[i], first[i] = length[j] + 1, first[j]
+        if length[i] > length[end]:
+            end = i
+    return first[end] + (end - first[end]) // 2
 
 
 def plot_lr_find(result: LRFinderResult, ax=None):
@@ -107,5 +126,6 @@ def plot_lr_find(result: LRFinderResult, ax=None):
     ax.axvline(result.minimum, color="gray", ls=":", label=f"minimum {result.minimum:.1e}")
     ax.axvline(result.steepest, color="tab:orange", ls="--", label=f"steepest {result.steepest:.1e}")
     ax.axvline(result.suggestion, color="tab:red", label=f"suggested {result.suggestion:.1e}")
+    ax.axvline(result.valley, color="tab:green", ls="-.", label=f"valley {result.valley:.1e}")
     ax.legend(fontsize="small")
     return ax

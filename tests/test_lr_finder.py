@@ -64,8 +64,21 @@ def test_the_suggested_rate_trains_where_rates_far_below_it_barely_move():
     assert suggested < 0.5 < _train_loss(1e-6)  # chance is ln 2 = 0.69
 
 
+def test_the_valley_rule_lies_halfway_along_the_longest_fall():
+    from d2lft.lr_finder import _valley
+
+    losses = [5, 4.9, 5.1, 4, 3, 3.5, 2, 1, 0.5, 3, 9]  # falling from step 0 to 8, with two bumps
+    assert _valley(losses, 0) == 4  # the longest fall: 5, 4.9, 4, 3, 2, 1, 0.5 (steps 0 to 8)
+    assert _valley(losses, 3) == 5  # the same fall from step 3 on: steps 3 to 8
+    result = lr_find(Toy(), _data(), 32, start_lr=1e-6, end_lr=1e3, num_steps=200)
+    assert result.lrs[5] <= result.valley < result.minimum
+    assert _train_loss(result.valley) < 0.5  # chance is ln 2 = 0.69
+
+
 def test_the_plot_marks_the_suggestion():
     result = lr_find(Toy(), _data(), 32, start_lr=1e-6, end_lr=1e3, num_steps=200)
     ax = plot_lr_find(result)
     assert ax.get_xscale() == "log"
-    assert any(label.startswith("suggested") for label in ax.get_legend_handles_labels()[1])
+    labels = ax.get_legend_handles_labels()[1]
+    assert any(label.startswith("suggested") for label in labels)
+    assert any(label.startswith("valley") for label in labels)
