@@ -42,8 +42,8 @@ def main(argv: list[str] | None = None) -> int:
         "--epochs",
         type=int,
         default=None,
-        help="epochs per run (default: the world's recipe, 5, or 3 in the laptop recipe; with --data: 5 for "
-        "last-stage and full, 30 for the probe)",
+        help="epochs per run (default: the world's recipe, the book's 5, or 3 in the laptop and mini recipes; "
+        "with --data: 3 for last-stage and full, 30 for the probe)",
     )
     parser.add_argument("--batch-size", type=int, default=None, help="global batch (default: the world's)")
     parser.add_argument("--scratch", action="store_true", help="random weights, one learning rate for all layers")
