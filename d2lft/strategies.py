@@ -143,6 +143,14 @@ def _forward(net: nn.Module, X: torch.Tensor) -> None:
         net.eval()(X)
 
 
+def tied_with_best(accuracy: dict[str, float], images: int) -> tuple[list[str], float]:
+    """The names whose accuracy lies within one standard error of the highest, in their order, and that error
+    (measured on `images` held-out images; 0: unknown, so only exact ties count)."""
+    top = max(accuracy.values())
+    error = (top * (1 - top) / images) ** 0.5 if images else 0.0
+    return [name for name, a in accuracy.items() if a >= top - error], error
+
+
 def choose(runs: list[Run], budget_seconds: float | None) -> tuple[str, str]:
     """Among the strategies whose median run time fits the budget (every one, without a budget), the cheapest
     of those within one standard error of the highest mean validation accuracy (the "one-standard-error
@@ -160,8 +168,7 @@ def choose(runs: list[Run], budget_seconds: float | None) -> tuple[str, str]:
                          f"took {seconds[cheapest]:.3g} s. Raise the budget or use fewer images.")  # fmt: skip
     top = max(fits, key=accuracy.get)
     images = min(r.held_out_images for r in by_strategy[top])
-    error = (accuracy[top] * (1 - accuracy[top]) / images) ** 0.5 if images else 0.0
-    tied = [s for s in fits if accuracy[s] >= accuracy[top] - error]
+    tied, error = tied_with_best({s: accuracy[s] for s in fits}, images)
     best = min(tied, key=seconds.get)
     left_out = [s for s in by_strategy if s not in fits]
     why = f"{best}: the highest mean validation accuracy ({accuracy[best]:.3f})"
