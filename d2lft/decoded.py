@@ -6,8 +6,10 @@ of each step on a CPU. `DecodedImageFolder` does it once per file (shorter side 
 `short_side`, aspect ratio kept, as the book's `Resize(256)`), and `DecodedLoader` serves batches
 from those uint8 tensors on any device: the book's augmentations, cut and resized there, batch by
 batch (`augment_batch`). The cache is keyed by the files' paths, sizes and modification times, so
-changing a file builds it again. Random crops are cut from the resized image rather than the
-original, which is the one difference from the book's PIL pipeline.
+changing a file builds it again; given a `cache_dir`, it is also kept on disk, so that the next run
+(a photo folder's, say) does not decode again. A large JPEG is decoded at a reduced size (`DRAFT_GAP`).
+Random crops are cut from the resized image rather than the original, which is the one difference
+from the book's PIL pipeline.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import math
 import os
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,6 +30,7 @@ from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
 from .data import hotdog_datasets, load_image
+from .files import atomic_write
 from .imagenet import imagenet_stats
 from .worlds import World, get_world
 
@@ -34,11 +38,18 @@ from .worlds import World, get_world
 # a train and a test split both in CPU memory and on one GPU; older ones are dropped first.
 _DECODED: OrderedDict[tuple[str, str], list[torch.Tensor]] = OrderedDict()
 _KEEP = 4
+# A JPEG is decoded at 1/2, 1/4 or 1/8 of its size while its shorter side stays at least DRAFT_GAP times the
+# size it is resized to: Pillow's `reducing_gap`, whose documentation calls a gap of 3 or more indistinguishable
+# from resampling the full image in most cases. A 12-megapixel photo for the laptop recipe's 146 px is decoded
+# at 1/4; the mini world's small drawings are read whole.
+DRAFT_GAP = 3
+DECODER = "pillow-draft-3"  # part of the cache key: a new way of decoding builds the caches again
+_KEEP_ON_DISK = 8  # cached folders kept in a `cache_dir`; the least recently used go first
 
 
 def decode_resized(path: str | os.PathLike, short_side: int) -> torch.Tensor:
     """Read one image (any mode) and return it as a uint8 (3, H, W) tensor with min(H, W) == short_side."""
-    img = load_image(path)
+    img = load_image(path, draft=(DRAFT_GAP * short_side, DRAFT_GAP * short_side))
     w, h = img.size
     scale = short_side / min(w, h)
     size = (max(short_side, round(w * scale)), max(short_side, round(h * scale)))
@@ -48,21 +59,59 @@ def decode_resized(path: str | os.PathLike, short_side: int) -> torch.Tensor:
 
 def files_fingerprint(paths: list[str], short_side: int) -> str:
     """A hash of the files' paths, sizes and modification times, and the decode size."""
-    digest = hashlib.sha1(str(short_side).encode())
+    digest = hashlib.sha1(f"{DECODER}\0{short_side}".encode())
     for path in paths:
         stat = os.stat(path)
         digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
-def _decoded(fingerprint: str, paths: list[str], short_side: int, device: torch.device) -> list[torch.Tensor]:
-    """The images of `paths` decoded at `short_side`, on `device`: from the cache, or decoded (or copied) now."""
+def _from_disk(file: Path) -> list[torch.Tensor] | None:
+    """The decoded images kept in `file`, or None when there is none or it cannot be read (it is decoded again)."""
+    try:
+        images = torch.load(file, weights_only=True)
+    except FileNotFoundError:
+        return None
+    except Exception as e:  # noqa: BLE001 (a cache: whatever went wrong, decoding again repairs it)
+        print(f"The decoded-image cache {file} cannot be read ({type(e).__name__}): decoding again.")
+        return None
+    os.utime(file)  # recently used: pruned last
+    return images
+
+
+def _to_disk(file: Path, images: list[torch.Tensor]) -> None:
+    """Keep `images` in `file` (atomically), and only the `_KEEP_ON_DISK` most recently used caches beside it."""
+    with atomic_write(file) as f:
+        torch.save(images, f)
+    kept = sorted(file.parent.glob("*.pt"), key=_last_used, reverse=True)
+    for old in kept[_KEEP_ON_DISK:]:
+        old.unlink(missing_ok=True)
+
+
+def _last_used(file: Path) -> float:
+    try:
+        return file.stat().st_mtime
+    except FileNotFoundError:  # pruned meanwhile by another process
+        return 0.0
+
+
+def _decoded(
+    fingerprint: str, paths: list[str], short_side: int, device: torch.device, cache_dir: Path | None = None
+) -> list[torch.Tensor]:
+    """The images of `paths` decoded at `short_side`, on `device`: from memory, from `cache_dir` on disk, or
+    decoded (or copied) now."""
     key = (fingerprint, str(device))
     if key not in _DECODED:
         if device.type == "cpu":
-            images = [decode_resized(p, short_side) for p in tqdm(paths, desc="decoding once", leave=False)]
+            file = Path(cache_dir) / f"{fingerprint}.pt" if cache_dir else None
+            images = _from_disk(file) if file else None
+            if images is None:
+                images = [decode_resized(p, short_side) for p in tqdm(paths, desc="decoding once", leave=False)]
+                if file:
+                    _to_disk(file, images)
         else:  # copied from the CPU cache, decoded first if need be
-            images = [image.to(device) for image in _decoded(fingerprint, paths, short_side, torch.device("cpu"))]
+            cpu = _decoded(fingerprint, paths, short_side, torch.device("cpu"), cache_dir)
+            images = [image.to(device) for image in cpu]
         _DECODED[key] = images
         while len(_DECODED) > _KEEP:
             _DECODED.popitem(last=False)
@@ -71,18 +120,19 @@ def _decoded(fingerprint: str, paths: list[str], short_side: int, device: torch.
 
 
 class DecodedImageFolder(torch.utils.data.Dataset):
-    """An `ImageFolder`'s samples decoded once (shorter side `short_side`), transformed from memory."""
+    """An `ImageFolder`'s samples decoded once (shorter side `short_side`), transformed from memory; with
+    `cache_dir`, kept there on disk too, for the next run."""
 
-    def __init__(self, folder, short_side: int, transform=None):
+    def __init__(self, folder, short_side: int, transform=None, cache_dir: str | os.PathLike | None = None):
         self.samples, self.classes, self.targets = list(folder.samples), folder.classes, list(folder.targets)
-        self.short_side, self.transform = short_side, transform
+        self.short_side, self.transform, self.cache_dir = short_side, transform, cache_dir
         self.paths = [path for path, _ in self.samples]
         self.fingerprint = files_fingerprint(self.paths, short_side)
         self.images = self.images_on(torch.device("cpu"))
 
     def images_on(self, device: torch.device) -> list[torch.Tensor]:
         """The decoded uint8 images on `device`, copied there once and kept for the next caller."""
-        return _decoded(self.fingerprint, self.paths, self.short_side, torch.device(device))
+        return _decoded(self.fingerprint, self.paths, self.short_side, torch.device(device), self.cache_dir)
 
     def __len__(self) -> int:
         return len(self.images)

@@ -15,7 +15,8 @@ from __future__ import annotations
 import copy
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -25,6 +26,7 @@ from .fast import train_fast
 from .folders import PhotoSplits
 from .freeze import extract_features, keep_frozen_bn_in_eval, set_parameter_requires_grad, unfreeze_children
 from .metrics import History
+from .paths import data_dir
 from .recipe import fine_tuning_trainer, replace_fc
 from .train import sgd_step, timed, train_ch13
 
@@ -50,17 +52,26 @@ class Run:
 
 @dataclass
 class Photos:
-    """A photo folder's splits decoded once at a recipe's sizes, ready for the three strategies."""
+    """A photo folder's splits decoded once at a recipe's sizes, ready for the three strategies.
+
+    The decoded images are kept in `cache_dir` (default `data/decoded/`; None: in memory only), so a second
+    run on the same photos does not decode them again; `decode_seconds` is what reading them took this time.
+    """
 
     splits: PhotoSplits
     crop_size: int
     resize_size: int
     batch_size: int
     device: torch.device
+    cache_dir: Path | None = field(default_factory=lambda: data_dir() / "decoded")
 
     def __post_init__(self):
-        splits = ("train", "val", "test")
-        self._decoded = {s: DecodedImageFolder(self.splits.dataset(s), self.resize_size) for s in splits}
+        start = time.perf_counter()
+        self._decoded = {
+            s: DecodedImageFolder(self.splits.dataset(s), self.resize_size, cache_dir=self.cache_dir)
+            for s in ("train", "val", "test")
+        }
+        self.decode_seconds = time.perf_counter() - start
 
     def loader(self, split: str, train: bool = False, batch_size: int | None = None) -> DecodedLoader:
         """Batches of `split`: augmented as the book's `train_augs` when `train`, else centre crops in order."""

@@ -152,3 +152,57 @@ def test_fine_tuning_on_the_fast_path_reads_the_cache_on_the_device(data_home, m
     history = d2lft.train_fine_tuning(net, 5e-5, 4, 2, world=world, devices=[torch.device("cpu")], plot=False,
                                       fast=True, test_each_epoch=False)  # fmt: skip
     assert math.isnan(history.test_acc[0]) and 0 <= history.test_acc[1] <= 1  # tested after the last epoch only
+
+
+def _smooth_photo(size: tuple[int, int]) -> Image.Image:
+    """A smooth gradient photo: decoding at a reduced size and resizing agree on it closely."""
+    w, h = size
+    x, y = np.meshgrid(np.linspace(0, 255, w), np.linspace(0, 255, h))
+    return Image.fromarray(np.stack([x, y, (x + y) / 2], axis=-1).astype(np.uint8))
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_size_that_keeps_the_gap(tmp_path):
+    path = tmp_path / "phone.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: read upright
+    _smooth_photo((1200, 900)).save(path, exif=exif, quality=95)
+    assert d2lft.data.load_image(path).size == (900, 1200)  # whole
+    # draft: both sides at least 3 x 100 px, so 1/2 (1/4 would leave 225 < 300); then turned upright
+    assert d2lft.data.load_image(path, draft=(300, 300)).size == (450, 600)
+    reduced = decoded.decode_resized(path, 100)
+    assert decoded.DRAFT_GAP == 3 and reduced.shape == (3, 133, 100)
+    whole = d2lft.data.load_image(path).resize((100, 133), Image.BILINEAR, reducing_gap=2.0)
+    whole = torch.from_numpy(np.asarray(whole).copy()).permute(2, 0, 1)
+    assert (reduced.float() - whole.float()).abs().mean() < 2  # of 255
+    small = tmp_path / "drawing.jpg"
+    _smooth_photo((160, 120)).save(small)
+    assert d2lft.data.load_image(small, draft=(3 * 37, 3 * 37)).size == (160, 120)  # below the gap: read whole
+
+
+def test_with_a_cache_dir_the_next_run_reads_the_decoded_images_from_disk(tmp_path, monkeypatch, capsys):
+    root = make_image_folder(tmp_path / "photos", {"hotdog": 3, "not-hotdog": 2}, size=(50, 30))
+    cache = tmp_path / "decoded"
+    calls = []
+    real = decoded.decode_resized
+    monkeypatch.setattr(decoded, "decode_resized", lambda p, s: calls.append(p) or real(p, s))
+    first = decoded.DecodedImageFolder(d2lft.image_folder(root), 24, cache_dir=cache)
+    assert len(calls) == 5 and [p.name for p in cache.iterdir()] == [f"{first.fingerprint}.pt"]
+    decoded._DECODED.clear()  # a new process
+    second = decoded.DecodedImageFolder(d2lft.image_folder(root), 24, cache_dir=cache)
+    assert len(calls) == 5 and all(torch.equal(a, b) for a, b in zip(first.images, second.images))
+    (cache / f"{first.fingerprint}.pt").write_bytes(b"not a tensor file")  # damaged: decoded again, repaired
+    decoded._DECODED.clear()
+    third = decoded.DecodedImageFolder(d2lft.image_folder(root), 24, cache_dir=cache)
+    assert len(calls) == 10 and "cannot be read" in capsys.readouterr().out
+    decoded._DECODED.clear()
+    decoded.DecodedImageFolder(d2lft.image_folder(root), 24, cache_dir=cache)
+    assert len(calls) == 10 and third.fingerprint == first.fingerprint
+
+
+def test_the_disk_cache_keeps_the_most_recently_used_folders(tmp_path, monkeypatch):
+    monkeypatch.setattr(decoded, "_KEEP_ON_DISK", 2)
+    root = make_image_folder(tmp_path / "photos", {"hotdog": 1, "not-hotdog": 1}, size=(50, 30))
+    cache = tmp_path / "decoded"
+    fingerprints = [decoded.DecodedImageFolder(d2lft.image_folder(root), side, cache_dir=cache).fingerprint
+                    for side in (20, 24, 28)]  # fmt: skip
+    assert sorted(p.stem for p in cache.glob("*.pt")) == sorted(fingerprints[1:])
