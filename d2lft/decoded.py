@@ -142,6 +142,26 @@ class DecodedImageFolder(torch.utils.data.Dataset):
         return (self.transform(image) if self.transform else image), self.targets[i]
 
 
+class JoinedDecoded(torch.utils.data.Dataset):
+    """Several `DecodedImageFolder`s of the same classes as one (training + validation images, say), without
+    decoding anything again."""
+
+    def __init__(self, *parts: DecodedImageFolder):
+        self.parts, self.classes = parts, parts[0].classes
+        self.samples = [sample for part in parts for sample in part.samples]
+        self.targets = [target for part in parts for target in part.targets]
+        self.images = self.images_on(torch.device("cpu"))
+
+    def images_on(self, device: torch.device) -> list[torch.Tensor]:
+        return [image for part in self.parts for image in part.images_on(device)]
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int):
+        return self.images[i], self.targets[i]
+
+
 def augment_batch(
     images: Sequence[torch.Tensor],
     crop_size: int,

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .decoded import DecodedImageFolder, DecodedLoader
+from .decoded import DecodedImageFolder, DecodedLoader, JoinedDecoded
 from .fast import train_fast
 from .folders import PhotoSplits
 from .freeze import extract_features, keep_frozen_bn_in_eval, set_parameter_requires_grad, unfreeze_children
@@ -72,9 +72,11 @@ class Photos:
             for s in ("train", "val", "test")
         }
         self.decode_seconds = time.perf_counter() - start
+        self._decoded["train+val"] = JoinedDecoded(self._decoded["train"], self._decoded["val"])
 
     def loader(self, split: str, train: bool = False, batch_size: int | None = None) -> DecodedLoader:
-        """Batches of `split`: augmented as the book's `train_augs` when `train`, else centre crops in order."""
+        """Batches of `split` ("train", "val", "test", or "train+val" for the final model): augmented as the
+        book's `train_augs` when `train`, else centre crops in order."""
         batch_size = batch_size or self.batch_size
         return DecodedLoader(self._decoded[split], batch_size, self.crop_size, train, self.device)
 
@@ -99,11 +101,13 @@ def build(strategy: str, source: nn.Module, num_classes: int) -> nn.Module:
 
 def train(
     strategy: str, source: nn.Module, photos: Photos, seed: int, lr: float = 5e-5, epochs: int | None = None,
-    held_out: str = "val", plot: bool = False,
+    held_out: str = "val", plot: bool = False, train_split: str = "train",
 ) -> Run:  # fmt: skip
-    """Train `strategy` from `source` on the training split at `seed` with the book's base rate `lr`;
-    measure on `held_out` ("val", or "test" once at the end)."""
+    """Train `strategy` from `source` on `train_split` at `seed` with the book's base rate `lr`; measure on
+    `held_out`: "val" after every epoch, or "test" once, after the last (the final model: `train_split`
+    "train+val", once validation has chosen)."""
     epochs = epochs or EPOCHS[strategy]
+    each_epoch = held_out != "test"
     device = photos.device
     loss = nn.CrossEntropyLoss(reduction="none")
     torch.manual_seed(seed)
@@ -112,18 +116,18 @@ def train(
         net = replace_fc(copy.deepcopy(source), photos.num_classes)
         backbone = copy.deepcopy(source)
         backbone.fc = nn.Identity()
-        train_features = extract_features(backbone, photos.loader("train"), device)
+        train_features = extract_features(backbone, photos.loader(train_split), device)
         held_features = extract_features(backbone, photos.loader(held_out), device)
         batches = torch.utils.data.DataLoader(train_features, photos.batch_size, shuffle=True)
         trainer = fine_tuning_trainer(net.fc, 10 * lr, photos.batch_size, param_group=False)  # the head's rate
         history = train_ch13(net.fc, batches, torch.utils.data.DataLoader(held_features, 256), loss, trainer, epochs,
-                             [torch.device("cpu")], plot, held_out)  # fmt: skip
+                             [torch.device("cpu")], plot, held_out, each_epoch)  # fmt: skip
         net.to(device)
     else:
         net = build(strategy, source, photos.num_classes)
         trainer = fine_tuning_trainer(net, lr, photos.batch_size)
-        history = train_fast(net, photos.loader("train", train=True), photos.loader(held_out), loss, trainer, epochs,
-                             [device], plot, held_out=held_out)  # fmt: skip
+        history = train_fast(net, photos.loader(train_split, train=True), photos.loader(held_out), loss, trainer,
+                             epochs, [device], plot, held_out=held_out, test_each_epoch=each_epoch)  # fmt: skip
     return Run(strategy, seed, net, history, time.perf_counter() - start, len(photos.splits.files[held_out]))
 
 

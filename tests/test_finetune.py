@@ -82,11 +82,12 @@ def test_a_photo_folder_is_split_trained_within_the_budget_tested_once_and_saved
     assert out.count("YOUR PHOTOS IN THE MINI WORLD: they are fine-tuned from the mini world's ResNet-18") == 1
     assert "plan: probe, last-stage, full" in out and re.search(r"^photos read in [\d.]+ s \(decoded once", out, re.M)
     assert re.search(r"^chosen: (probe|last-stage|full): the highest mean validation accuracy", out, re.M)
+    assert re.search(r"^(probe|last-stage|full) trained again on the 50 training \+ validation images", out, re.M)
     assert re.search(r"^test accuracy, measured once: [\d.]+ on 10 images$", out, re.M)
     net, meta = d2lft.load_model(saved, classes=sorted(MINI_PHOTOS))
     assert meta["preprocess"]["crop"] == d2lft.get_world("mini").crop_size
     assert finetune.main(["--data", str(photos), "--strategy", "probe", "--epochs", "1"]) == 0
-    assert "plan: probe (about" in capsys.readouterr().out
+    assert "plan: probe, then the best again on training + validation images (about" in capsys.readouterr().out
 
 
 def test_a_budget_too_small_and_a_missing_folder_stop_before_training(data_home, monkeypatch, capsys):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -39,6 +41,18 @@ def test_each_strategy_trains_only_what_it_says(setup):
     for run in runs.values():
         assert run.net.fc.out_features == 5 and len(run.history.test_acc) == 2 and run.history.held_out == "val"
         assert run.seconds > 0 and 0 <= run.accuracy <= 1
+
+
+def test_the_final_model_trains_on_training_and_validation_images_and_is_tested_once(setup):
+    source, photos = setup
+    both = photos.loader("train+val")
+    files = photos.splits.files
+    assert len(both.images) == len(files["train"]) + len(files["val"])
+    assert both.targets.tolist() == [t for s in ("train", "val") for _, t in files[s]]
+    for strategy in ("probe", "full"):
+        run = strategies.train(strategy, source, photos, seed=0, epochs=2, held_out="test", train_split="train+val")
+        assert run.history.held_out == "test" and math.isnan(run.history.test_acc[0]) and 0 <= run.accuracy <= 1
+        assert run.held_out_images == len(files["test"])
 
 
 def test_the_estimate_times_every_strategy_and_leaves_the_rng_alone(setup):
