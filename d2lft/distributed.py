@@ -5,7 +5,9 @@ all-reduced during `backward()`. The book's semantics are kept: each process sum
 losses and multiplies by the number of processes, so that DDP's *average* of the gradients equals
 the single-process *sum* over the global batch. Process r trains on `permutation[r::W]`, so the k-th
 steps of all processes together see exactly the k-th global batch of a single process that shuffles
-with the same seed (`global_order_sampler`).
+with the same seed (`global_order_sampler`). The epochs run through the course's one loop
+(`d2lft.train.fit`): the same summary lines (from process 0), the stop button, and the divergence check,
+made once per epoch on the losses of all processes together, so that every process stops at once.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 
-from .metrics import History, accuracy
+from .metrics import Accumulator, History, accuracy
+from .train import divergence_error, fit
 
 
 def global_order_sampler(dataset, seed: int = 0) -> DistributedSampler:
@@ -56,34 +59,43 @@ def train_ddp(
     )
     train_iter = DataLoader(train_set, global_batch // world_size, sampler=sampler)
     test_iter = DataLoader(torch.utils.data.Subset(test_set, range(rank, len(test_set), world_size)), global_batch)
-    history = History(devices=f"{world_size} processes ({device.type})")
-    for epoch in range(num_epochs):
+
+    def train_epoch(epoch: int, bar) -> Accumulator:
         sampler.set_epoch(epoch)
-        totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, examples
+        losses = torch.zeros(len(train_iter), dtype=torch.float64, device=device)  # per batch, summed below
+        counts = torch.zeros(2, dtype=torch.float64, device=device)  # correct, examples
         start = time.perf_counter()
         model.train()
-        for X, y in train_iter:
+        for i, (X, y) in enumerate(train_iter):
             X, y = X.to(device), y.to(device)
             trainer.zero_grad()
             pred = model(X)
-            l = loss(pred, y)
+            l = loss(pred, y)  # noqa: E741 (the book's name)
             (l.sum() * world_size).backward()  # DDP averages over processes: this makes it the global sum
             trainer.step()
-            totals += torch.tensor([l.sum().item(), accuracy(pred, y), y.numel()], dtype=torch.float64, device=device)
-        epoch_seconds = time.perf_counter() - start
+            losses[i] = l.detach().sum()
+            counts += torch.tensor([accuracy(pred, y), y.numel()], dtype=torch.float64, device=device)
+            bar.update()
+        seconds = time.perf_counter() - start
+        dist.all_reduce(losses)
+        dist.all_reduce(counts)
+        if not torch.isfinite(losses).all():  # every process sees the same sums: all stop together
+            i = int((~torch.isfinite(losses)).nonzero()[0])
+            raise divergence_error(losses[i].item(), epoch, i, len(losses), trainer)
+        metric = Accumulator(5)
+        metric.add(losses.sum().item(), counts[0].item(), counts[1].item(), counts[1].item(), seconds)
+        return metric
+
+    def evaluate() -> float:
         model.eval()
-        test = torch.zeros(2, dtype=torch.float64, device=device)
+        test = torch.zeros(2, dtype=torch.float64, device=device)  # correct, examples
         with torch.no_grad():
             for X, y in test_iter:
                 test += torch.tensor(
                     [accuracy(model(X.to(device)), y.to(device)), y.numel()], dtype=torch.float64, device=device
                 )
-        dist.all_reduce(totals)
         dist.all_reduce(test)
-        history.add_epoch(totals[0] / totals[2], totals[1] / totals[2], test[0] / test[1], epoch_seconds)
-    examples_per_sec = len(train_set) * num_epochs / sum(history.train_seconds)  # all processes together
-    if rank == 0:
-        history.report(examples_per_sec)
-    else:
-        history.examples_per_sec = examples_per_sec
-    return history
+        return (test[0] / test[1]).item()
+
+    history = History(devices=f"{world_size} processes ({device.type})")
+    return fit(history, num_epochs, len(train_iter), train_epoch, evaluate, main_process=rank == 0)

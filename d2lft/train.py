@@ -61,18 +61,22 @@ def fit(
     animator: Animator | None = None,
     plot_train_per_epoch: bool = False,
     test_each_epoch: bool = True,
+    main_process: bool = True,
 ) -> History:
     """Run `num_epochs` epochs of `train_epoch(epoch, bar)`, each followed by `evaluate()`; record and report.
 
-    `train_epoch` returns an `Accumulator` of (loss sum, correct, examples, predictions, seconds).
-    Each epoch goes into `history` and the live plot (the training curves too with
-    `plot_train_per_epoch`, for loops that do not plot within the epoch). `test_each_epoch=False`
-    evaluates after the last epoch only (the others record NaN): faster, when only the final accuracy
-    matters. Interrupted by hand (Jupyter's stop button), it keeps the finished epochs and returns.
+    Every training loop of the course goes through it: the book's (`train_ch13`), the fast path, DDP and the
+    mini world's source pretraining. `train_epoch` returns an `Accumulator` of (loss sum, correct, examples,
+    predictions, seconds), and raises `divergence_error` when the loss stops being finite. Each epoch goes
+    into `history` and the live plot (the training curves too with `plot_train_per_epoch`, for loops that
+    do not plot within the epoch). `test_each_epoch=False` evaluates after the last epoch only (the others
+    record NaN): faster, when only the final accuracy matters. Interrupted by hand (Jupyter's stop button,
+    Ctrl-C), it keeps the finished epochs and returns. `main_process=False` (DDP's other processes): no
+    progress bar and no printed lines.
     """
     examples = 0.0
     try:
-        with tqdm(total=num_batches, leave=False) as bar:  # one bar, reset every epoch
+        with tqdm(total=num_batches, leave=False, disable=not main_process) as bar:  # one bar, reset every epoch
             for epoch in range(num_epochs):
                 bar.reset(total=num_batches)
                 bar.set_description(f"epoch {epoch + 1}/{num_epochs}")
@@ -85,12 +89,16 @@ def fit(
                     animator.add(epoch + 1, (*train, history.test_acc[-1]))
     except KeyboardInterrupt:
         done = len(history.test_acc)
-        print(
-            f"Interrupted in epoch {done + 1}: the model keeps its current weights, "
-            f"and the returned history holds the {done} finished epochs."
-        )
+        if main_process:
+            print(
+                f"Interrupted in epoch {done + 1}: the model keeps its current weights, "
+                f"and the returned history holds the {done} finished epochs."
+            )
         return history
-    history.report(examples / sum(history.train_seconds))
+    if main_process:
+        history.report(examples / sum(history.train_seconds))
+    else:
+        history.examples_per_sec = examples / sum(history.train_seconds)
     return history
 
 

@@ -33,7 +33,7 @@ def _net() -> nn.Module:
 
 
 SCRIPT = """
-import json, sys, torch
+import json, os, sys, torch
 sys.path.insert(0, {tests!r})
 from torch import nn
 import torch.distributed as dist
@@ -42,7 +42,7 @@ from test_distributed import _data, _net, GLOBAL_BATCH, EPOCHS, LR
 rank, world, device = setup_distributed()
 net = _net()
 train_set, test_set = _data()
-trainer = torch.optim.SGD(net.parameters(), lr=LR, weight_decay=0.001)
+trainer = torch.optim.SGD(net.parameters(), lr=float(os.environ.get("TEST_LR", LR)), weight_decay=0.001)
 h = train_ddp(net, train_set, test_set, nn.CrossEntropyLoss(reduction="none"), trainer, EPOCHS, GLOBAL_BATCH)
 if rank == 0:
     torch.save(net.state_dict(), {out!r} + ".pt")
@@ -51,15 +51,18 @@ dist.destroy_process_group()
 """
 
 
-@pytest.mark.slow
-def test_two_gloo_processes_match_one_process(tmp_path):
+def _torchrun(tmp_path, lr: float = LR) -> tuple[subprocess.CompletedProcess, str]:
     script = tmp_path / "ddp.py"
     out = str(tmp_path / "ddp")
     script.write_text(textwrap.dedent(SCRIPT.format(tests=os.path.dirname(__file__), out=out)))
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script)]
-    result = subprocess.run(
-        torchrun, capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"}
-    )
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "TEST_LR": str(lr)}
+    return subprocess.run(torchrun, capture_output=True, text=True, timeout=300, env=env), out
+
+
+@pytest.mark.slow
+def test_two_gloo_processes_match_one_process(tmp_path):
+    result, out = _torchrun(tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "2 processes (cpu)" in result.stdout
 
@@ -84,3 +87,10 @@ def test_two_gloo_processes_match_one_process(tmp_path):
     train_loss, train_acc, test_acc = json.load(open(out + ".json"))
     assert max(abs(a - b) for a, b in zip(train_loss, single.train_loss)) < 1e-4
     assert train_acc == single.train_acc and test_acc == single.test_acc
+
+
+@pytest.mark.slow
+def test_a_diverging_ddp_run_stops_every_process_with_the_books_message(tmp_path):
+    result, _ = _torchrun(tmp_path, lr=1e12)  # the summed loss overflows in the first epoch
+    assert result.returncode != 0
+    assert result.stderr.count("training diverged. Lower the learning rate and train again.") == 2  # both processes

@@ -21,13 +21,13 @@ import torch
 import torchvision
 from torch import nn
 from torchvision import transforms
-from tqdm.auto import tqdm
 
 from ..data import hotdog_augs
 from ..devices import describe_cpu
 from ..files import atomic_write
 from ..metrics import Accumulator, History, accuracy, evaluate_accuracy
 from ..paths import REPO_ROOT, data_dir
+from ..train import divergence_error, fit
 from . import drawing
 
 log = logging.getLogger("d2lft")
@@ -134,24 +134,28 @@ def pretrain(net: nn.Module, train: list[tuple], val: list[tuple], recipe: dict,
     # Its own generator: a DataLoader without one draws its base seed from the global RNG, which would
     # shift every later random crop and make the per-epoch validation change what is built.
     val_iter = torch.utils.data.DataLoader(val, 256, generator=torch.Generator())
-    with tqdm(total=recipe["epochs"] * len(train_iter), desc=desc, leave=False) as bar:
-        for _ in range(recipe["epochs"]):
-            metric, epoch_start = Accumulator(3), time.perf_counter()  # loss sum, correct, examples
-            net.train()
-            for X, y in train_iter:
-                trainer.zero_grad()
-                with torch.autocast("cpu", autocast or torch.bfloat16, enabled=autocast is not None):
-                    pred = net(X)
-                    l = loss(pred, y)  # noqa: E741 (the book's name)
-                l.backward()
-                trainer.step()
-                scheduler.step()
-                metric.add(l * y.numel(), accuracy(pred, y), y.numel())
-                bar.update()
-            train_seconds = time.perf_counter() - epoch_start
-            val_acc = evaluate_accuracy(net, val_iter)
-            history.add_epoch(metric[0] / metric[2], metric[1] / metric[2], val_acc, train_seconds)
-    history.report(len(train) * recipe["epochs"] / sum(history.train_seconds))  # "test acc": the source's own val set
+
+    def train_epoch(epoch: int, bar) -> Accumulator:
+        bar.set_description(f"{desc}, epoch {epoch + 1}/{recipe['epochs']}")
+        metric, epoch_start = Accumulator(5), time.perf_counter()  # loss sum, correct, examples, predictions, s
+        net.train()
+        for i, (X, y) in enumerate(train_iter):
+            trainer.zero_grad()
+            with torch.autocast("cpu", autocast or torch.bfloat16, enabled=autocast is not None):
+                pred = net(X)
+                l = loss(pred, y)  # noqa: E741 (the book's name)
+            if not torch.isfinite(l):
+                raise divergence_error(l.item(), epoch, i, len(train_iter), trainer)
+            l.backward()
+            trainer.step()
+            scheduler.step()
+            metric.add(l * y.numel(), accuracy(pred, y), y.numel(), y.numel(), 0.0)
+            bar.update()
+        metric.data[4] = time.perf_counter() - epoch_start
+        return metric
+
+    # the book's one loop; its "test acc" is the source's own validation set
+    fit(history, recipe["epochs"], len(train_iter), train_epoch, lambda: evaluate_accuracy(net, val_iter))
     return history, val
 
 
