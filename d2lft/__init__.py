@@ -11,8 +11,7 @@ are layered from the bottom up: a module imports only those before it, on its li
     downloads, mini.drawing, worlds          the book's DATA_HUB; the mini world's pictures; worlds
     mini.dataset, data, folders              the hotdog folders and their DataLoaders; your own photos
     metrics, plot, cam                       accuracy, History, predictions; figures; Grad-CAM maps
-    train, fast, decoded                     the book's loop and `fit`, the one epoch loop every training
-                                             loop runs through; the fast path and its data
+    train, fast, decoded                     the book's loop and `fit`, every loop's epochs; the fast path
     mini.source, models, checkpoint, freeze  pretrained sources; saving; freezing
     distributed, recipe, lr_finder           the book's recipe, on one or many devices; choosing a rate;
     predict, strategies                      a kept model; your photos: probe, last stage or everything

@@ -107,7 +107,7 @@ class Recipe(NamedTuple):
 # per epoch (the book: 16, 2000 images in batches of 128). Runs take 3 epochs instead of 5: from the mini
 # source (0.95 on its own foods) fine-tuning is within a point of its 5-epoch accuracy after 3 (docs/worlds.md).
 # Comparisons run 2 seeds, as the laptop recipe's: the asserted gaps held at every seed (docs/spread.md), and a
-# third seed cost a third of the course's test time on a slow laptop (docs/test-time.md).
+# third seed cost minutes of the course's test time on a slow laptop (docs/test-time.md).
 BOOK = Recipe(224, 256, 128)
 _RECIPES = {"hotdog": BOOK, "mini": Recipe(32, 37, 32, epochs=3, spread_seeds=2)}
 HOTDOG_COUNTS = {"train": 1000, "test": 400}
