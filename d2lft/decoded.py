@@ -44,7 +44,7 @@ _KEEP = 4
 # at 1/4; the mini world's small drawings are read whole.
 DRAFT_GAP = 3
 DECODER = "pillow-draft-3"  # part of the cache key: a new way of decoding builds the caches again
-_KEEP_ON_DISK = 8  # cached folders kept in a `cache_dir`; the least recently used go first
+_KEEP_ON_DISK = 16  # decoded splits kept in a `cache_dir` (a photo folder has three); least recently used go first
 
 
 def decode_resized(path: str | os.PathLike, short_side: int) -> torch.Tensor:
