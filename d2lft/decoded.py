@@ -128,11 +128,15 @@ class DecodedImageFolder(torch.utils.data.Dataset):
         self.short_side, self.transform, self.cache_dir = short_side, transform, cache_dir
         self.paths = [path for path, _ in self.samples]
         self.fingerprint = files_fingerprint(self.paths, short_side)
-        self.images = self.images_on(torch.device("cpu"))
+        self.images = _decoded(self.fingerprint, self.paths, short_side, torch.device("cpu"), cache_dir)
 
     def images_on(self, device: torch.device) -> list[torch.Tensor]:
-        """The decoded uint8 images on `device`, copied there once and kept for the next caller."""
-        return _decoded(self.fingerprint, self.paths, self.short_side, torch.device(device), self.cache_dir)
+        """The decoded uint8 images on `device`: this folder's own in CPU memory, else copied there once and kept
+        for the next caller."""
+        device = torch.device(device)
+        if device.type == "cpu":
+            return self.images
+        return _decoded(self.fingerprint, self.paths, self.short_side, device, self.cache_dir)
 
     def __len__(self) -> int:
         return len(self.images)

@@ -206,3 +206,16 @@ def test_the_disk_cache_keeps_the_most_recently_used_folders(tmp_path, monkeypat
     fingerprints = [decoded.DecodedImageFolder(d2lft.image_folder(root), side, cache_dir=cache).fingerprint
                     for side in (20, 24, 28)]  # fmt: skip
     assert sorted(p.stem for p in cache.glob("*.pt")) == sorted(fingerprints[1:])
+
+
+def test_a_folder_keeps_its_decoded_images_when_the_shared_cache_moves_on(tmp_path, monkeypatch):
+    root = make_image_folder(tmp_path / "train", {"hotdog": 2, "not-hotdog": 2}, size=(50, 30))
+    calls = []
+    real = decoded.decode_resized
+    monkeypatch.setattr(decoded, "decode_resized", lambda p, s: calls.append(p) or real(p, s))
+    first = decoded.DecodedImageFolder(d2lft.image_folder(root), 16)
+    for side in range(17, 17 + decoded._KEEP):  # enough other folders to push the first out of the shared cache
+        decoded.DecodedImageFolder(d2lft.image_folder(root), side)
+    before = len(calls)
+    batches = list(decoded.DecodedLoader(first, 2, 12, train=False))
+    assert len(calls) == before and len(batches) == 2  # served from the folder's own images, not decoded again
