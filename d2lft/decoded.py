@@ -43,13 +43,14 @@ _KEEP = 4
 # from resampling the full image in most cases. A 12-megapixel photo for the laptop recipe's 146 px is decoded
 # at 1/4; the mini world's small drawings are read whole.
 DRAFT_GAP = 3
-DECODER = "pillow-draft-3"  # part of the cache key: a new way of decoding builds the caches again
+DECODER = f"pillow-draft-{DRAFT_GAP}"  # part of the cache key: a new way of decoding builds the caches again
 _KEEP_ON_DISK = 16  # decoded splits kept in a `cache_dir` (a photo folder has three); least recently used go first
 
 
-def decode_resized(path: str | os.PathLike, short_side: int) -> torch.Tensor:
-    """Read one image (any mode) and return it as a uint8 (3, H, W) tensor with min(H, W) == short_side."""
-    img = load_image(path, draft=(DRAFT_GAP * short_side, DRAFT_GAP * short_side))
+def decode_resized(path: str | os.PathLike, short_side: int, gap: int | None = DRAFT_GAP) -> torch.Tensor:
+    """Read one image (any mode) and return it as a uint8 (3, H, W) tensor with min(H, W) == short_side; a
+    JPEG decoded at a reduced size that keeps `gap` times the short side (`gap=None`: decoded whole)."""
+    img = load_image(path, draft=(gap * short_side, gap * short_side) if gap else None)
     w, h = img.size
     scale = short_side / min(w, h)
     size = (max(short_side, round(w * scale)), max(short_side, round(h * scale)))

@@ -158,7 +158,8 @@ def fine_tune_folder(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     budget = None if args.budget is None else 60 * args.budget - photos.decode_seconds  # reading the photos counts
     wanted = STRATEGIES if args.strategy == "auto" else (args.strategy,)
     # the chosen strategy trains once more, on the training and validation images: the budget keeps room for it
-    refit = (len(splits.files["train"]) + len(splits.files["val"])) / len(splits.files["train"])
+    both = len(splits.files["train"]) + len(splits.files["val"])
+    refit = both / len(splits.files["train"])
     plan, total = [], 0.0
     for s in wanted:
         if budget is None or total + estimate[s] + refit * max(estimate[p] for p in [*plan, s]) <= budget:
@@ -178,7 +179,6 @@ def fine_tune_folder(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     best, why = choose(runs, None)
     print(f"chosen: {why}")
     final = train(best, source, photos, args.seed, lr, epochs[best], held_out="test", train_split="train+val")
-    both = len(splits.files["train"]) + len(splits.files["val"])
     print(f"{best} trained again on the {both} training + validation images, in {final.seconds:.0f} s")
     print(f"test accuracy, measured once: {final.accuracy:.3f} on {len(splits.files['test'])} images")
     if args.save:

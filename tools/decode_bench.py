@@ -5,7 +5,7 @@ with sensor-like noise, every third stored sideways with EXIF orientation 6) int
 them all at the short side a recipe resizes to (`--short-side`, default 146: the laptop recipe's) in three
 ways, alternating, `--repeats` times:
 
-- whole: every photo decoded at full size, then resized (how `decode_resized` read before draft mode);
+- whole: every photo decoded at full size, then resized (`decode_resized(..., gap=None)`, as before draft mode);
 - draft: decoded at 1/2, 1/4 or 1/8 of its size by the JPEG decoder (`d2lft.decoded.DRAFT_GAP`), then resized;
 - disk cache: the second run's path, the decoded folder read back from `data/decoded`-style storage.
 
@@ -25,7 +25,6 @@ import torch
 from PIL import Image
 
 from d2lft import decoded
-from d2lft.data import load_image
 from d2lft.devices import describe_cpu
 
 
@@ -37,7 +36,7 @@ def write_photos(folder: Path, count: int, size: tuple[int, int], seed: int = 0)
     for i in range(count):
         path = folder / "photos" / f"{i:03d}.jpg"
         paths.append(path)
-        if path.exists():
+        if path.exists() and Image.open(path).size == (w, h):
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         scene = Image.fromarray(rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)).resize((w, h), Image.BICUBIC)
@@ -48,17 +47,6 @@ def write_photos(folder: Path, count: int, size: tuple[int, int], seed: int = 0)
             exif[0x0112] = 6
         photo.save(path, quality=90, exif=exif)
     return paths
-
-
-def read_whole(paths: list[Path], short_side: int) -> list[torch.Tensor]:
-    images = []
-    for path in paths:
-        img = load_image(path)
-        scale = short_side / min(img.size)
-        size = (max(short_side, round(img.width * scale)), max(short_side, round(img.height * scale)))
-        img = img.resize(size, Image.BILINEAR, reducing_gap=2.0)
-        images.append(torch.from_numpy(np.asarray(img).copy()).permute(2, 0, 1))
-    return images
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -79,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     seconds: dict[str, list[float]] = {"whole": [], "draft": [], "disk cache": []}
     for _ in range(args.repeats):
         start = time.perf_counter()
-        whole = read_whole(paths, args.short_side)
+        whole = [decoded.decode_resized(p, args.short_side, gap=None) for p in paths]
         seconds["whole"].append(time.perf_counter() - start)
         start = time.perf_counter()
         draft = [decoded.decode_resized(p, args.short_side) for p in paths]

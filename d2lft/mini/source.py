@@ -151,7 +151,7 @@ def pretrain(net: nn.Module, train: list[tuple], val: list[tuple], recipe: dict,
             scheduler.step()
             metric.add(l * y.numel(), accuracy(pred, y), y.numel(), y.numel(), 0.0)
             bar.update()
-        metric.data[4] = time.perf_counter() - epoch_start
+        metric.add(0, 0, 0, 0, time.perf_counter() - epoch_start)
         return metric
 
     # the book's one loop; its "test acc" is the source's own validation set
