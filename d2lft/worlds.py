@@ -29,22 +29,41 @@ SPREAD_SEEDS = 3  # seeds per comparison in the book's recipe (the mini and LAPT
 EPOCHS = 5  # a run's epochs in the book's recipe (the mini and LAPTOP recipes have their own)
 
 
+class Recipe(NamedTuple):
+    """How a world trains: its name, image sizes, batch size, the images it uses, a run's epochs, seeds per
+    comparison."""
+
+    name: str  # "book", "laptop" (the hotdog world's two) or "mini"
+    crop: int  # what the network sees: RandomResizedCrop / CenterCrop
+    resize: int  # the test transform's Resize before CenterCrop
+    batch_size: int  # 10 steps per epoch (mini, laptop) or 16 (the book's 2000 images in batches of 128)
+    per_class: dict[str, int] | None = None  # images per class and split, if a subset
+    epochs: int = EPOCHS
+    spread_seeds: int = SPREAD_SEEDS
+
+
 @dataclass(frozen=True)
 class World:
-    """A data world: its name, why it was chosen, and the image sizes its recipe uses."""
+    """A data world: its name, why it was chosen, its images, and the recipe it trains with."""
 
     name: str
     reason: str
-    crop_size: int  # what the network sees: RandomResizedCrop / CenterCrop
-    resize_size: int  # the test transform's Resize before CenterCrop
-    images_per_class: dict[str, int]  # per split
-    batch_size: int  # the recipe's: 10 steps per epoch (mini, laptop) or 16 (the book's 2000 images in batches of 128)
+    recipe: Recipe
+    images_per_class: dict[str, int]  # per split, on disk
     stand_in: str | None = None  # the rehearsal server serving stand-ins for the real files, if any
-    recipe: str = "book"  # hotdog: "book" (224 px, every image) or "laptop" (see LAPTOP); mini: "mini"
-    subset: dict[str, int] | None = None  # images per class and split the recipe uses, if not all
     recipe_reason: str = ""  # why this recipe: "D2LFT_RECIPE", "a GPU", "no GPU here"
-    spread_seeds: int = SPREAD_SEEDS  # how many seeds a comparison runs to show its spread (mini and laptop: 2)
-    epochs: int = EPOCHS  # a run's epochs: the book's 5 (the mini and laptop recipes: 3)
+
+    crop_size = property(lambda self: self.recipe.crop)
+    resize_size = property(lambda self: self.recipe.resize)
+    batch_size = property(lambda self: self.recipe.batch_size)
+    epochs = property(lambda self: self.recipe.epochs)
+    spread_seeds = property(lambda self: self.recipe.spread_seeds)  # seeds a comparison runs to show its spread
+
+    @property
+    def subset(self) -> dict[str, int] | None:
+        """The images per class and split the recipe uses, if it uses a subset (at most what is on disk)."""
+        per_class = self.recipe.per_class
+        return {split: min(n, self.images_per_class[split]) for split, n in per_class.items()} if per_class else None
 
     @property
     def used_per_class(self) -> dict[str, int]:
@@ -78,7 +97,7 @@ class World:
             *what,
             f"images per class: {counts}; crops of {self.crop_size} px; batch size {self.batch_size}",
         ]
-        if self.recipe == "laptop":
+        if self.recipe.name == "laptop":
             factor = (BOOK.crop / self.crop_size) ** 2 * self.images_per_class["train"] / self.used_per_class["train"]
             factor *= BOOK.epochs / self.epochs
             lines += [
@@ -91,25 +110,14 @@ class World:
         return "\n".join([rule, *lines, rule])
 
 
-class Recipe(NamedTuple):
-    """How a world trains: image sizes, batch size, the images it uses, a run's epochs, seeds per comparison."""
-
-    crop: int
-    resize: int
-    batch_size: int
-    per_class: dict[str, int] | None = None  # images per class and split, if a subset
-    epochs: int = EPOCHS
-    spread_seeds: int = SPREAD_SEEDS
-
-
 # Mini keeps the book's 256/224 ratio at 32 px and has 300 training images, small enough that every
 # notebook trains in a minute or two on a 2-core laptop CPU without AVX-512; batches of 32 give 10 steps
 # per epoch (the book: 16, 2000 images in batches of 128). Runs take 3 epochs instead of 5: from the mini
 # source (0.95 on its own foods) fine-tuning is within a point of its 5-epoch accuracy after 3 (docs/worlds.md).
 # Comparisons run 2 seeds, as the laptop recipe's: the asserted gaps held at every seed (docs/spread.md), and a
 # third seed cost minutes of the course's test time on a slow laptop (docs/test-time.md).
-BOOK = Recipe(224, 256, 128)
-_RECIPES = {"hotdog": BOOK, "mini": Recipe(32, 37, 32, epochs=3, spread_seeds=2)}
+BOOK = Recipe("book", 224, 256, 128)
+MINI = Recipe("mini", 32, 37, 32, epochs=3, spread_seeds=2)
 HOTDOG_COUNTS = {"train": 1000, "test": 400}
 # The real world on a CPU. 128-pixel crops cost a third of 224's, and 150 of each class's 1000 training
 # images (and 100 of its 400 test images) are the mini world's counts: 300 training images in batches of 32,
@@ -117,19 +125,19 @@ HOTDOG_COUNTS = {"train": 1000, "test": 400}
 # rehearsal, the median validation accuracy after 3 epochs equalled that after 5: README), and comparisons 2
 # seeds instead of 3. A notebook's training then takes minutes on a 2-core laptop instead of an hour (README:
 # "The real world, on a laptop and rehearsed offline").
-LAPTOP = Recipe(128, 146, 32, {"train": 150, "test": 100}, epochs=3, spread_seeds=2)
-RECIPES = ("book", "laptop")
+LAPTOP = Recipe("laptop", 128, 146, 32, {"train": 150, "test": 100}, epochs=3, spread_seeds=2)
+RECIPES = {"book": BOOK, "laptop": LAPTOP}  # the hotdog world's, by name (D2LFT_RECIPE)
 
 
-def choose_recipe(name: str) -> tuple[str, str]:
+def choose_recipe(name: str) -> tuple[Recipe, str]:
     """The world's recipe and why: mini has one; hotdog takes `$D2LFT_RECIPE`, else the book's on a GPU and
     the laptop recipe on a CPU."""
     if name == "mini":
-        return "mini", ""
-    value = choice("D2LFT_RECIPE", RECIPES)
+        return MINI, ""
+    value = choice("D2LFT_RECIPE", tuple(RECIPES))
     if value:
-        return value, "D2LFT_RECIPE"
-    return ("book", "a GPU") if try_gpu().type != "cpu" else ("laptop", "no GPU here")
+        return RECIPES[value], "D2LFT_RECIPE"
+    return (BOOK, "a GPU") if try_gpu().type != "cpu" else (LAPTOP, "no GPU here")
 
 
 def hotdog_cached(folder: Path | None = None) -> bool:
@@ -178,10 +186,7 @@ def get_world(name: str | None = None) -> World:
         if declared:
             server, counts = url.rsplit("/", 1)[0], declared["images_per_class"]
     recipe, why = choose_recipe(name)
-    r = LAPTOP if recipe == "laptop" else _RECIPES[name]
-    subset = {split: min(n, counts[split]) for split, n in r.per_class.items()} if r.per_class else None
-    return World(name, reason, r.crop, r.resize, dict(counts), r.batch_size, server, recipe, subset, why,
-                 r.spread_seeds, r.epochs)  # fmt: skip
+    return World(name, reason, recipe, dict(counts), server, why)
 
 
 def course_seed() -> int:

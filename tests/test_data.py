@@ -96,7 +96,7 @@ def test_load_data_hotdog_holds_out_a_validation_fifth_of_the_training_images(da
 def test_the_laptop_recipe_uses_the_same_stratified_subset_in_every_loader(data_home, monkeypatch):
     monkeypatch.setattr(d2lft.worlds, "MINI_COUNTS", {"train": 10, "test": 6})
     full = d2lft.get_world("mini")
-    world = dataclasses.replace(full, recipe="laptop", subset={"train": 4, "test": 2})
+    world = dataclasses.replace(full, recipe=full.recipe._replace(name="laptop", per_class={"train": 4, "test": 2}))
     assert world.used_per_class == {"train": 4, "test": 2}
     train_iter, test_iter = d2lft.load_data_hotdog(3, world)
     for loader, n in [(train_iter, 8), (test_iter, 4)]:

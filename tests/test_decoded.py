@@ -144,7 +144,8 @@ def test_fine_tuning_on_the_fast_path_reads_the_cache_on_the_device(data_home, m
     )
     assert len(history.test_acc) == 2 and all(math.isfinite(v) for v in history.train_loss)
     assert net.conv1.weight.is_contiguous(memory_format=torch.channels_last)  # it went through the fast path
-    one_epoch = dataclasses.replace(world, epochs=1)  # without num_epochs, a run takes the recipe's epochs
+    # without num_epochs, a run takes the recipe's epochs
+    one_epoch = dataclasses.replace(world, recipe=world.recipe._replace(epochs=1))
     history = d2lft.train_fine_tuning(
         net, 5e-5, 4, world=one_epoch, devices=[torch.device("cpu")], plot=False, fast=True
     )

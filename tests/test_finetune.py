@@ -115,7 +115,8 @@ def test_under_torchrun_ddp_trains_on_the_recipes_images_for_the_recipes_epochs(
     from d2lft import distributed
 
     monkeypatch.setattr(d2lft.worlds, "MINI_COUNTS", {"train": 10, "test": 6})
-    world = dataclasses.replace(d2lft.get_world("mini"), recipe="laptop", subset={"train": 4, "test": 2}, epochs=3)
+    laptop = d2lft.worlds.LAPTOP._replace(crop=32, resize=37, per_class={"train": 4, "test": 2})
+    world = dataclasses.replace(d2lft.get_world("mini"), recipe=laptop)
     monkeypatch.setattr(finetune, "get_world", lambda: world)
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setattr(distributed, "setup_distributed", lambda: (0, 2, torch.device("cpu")))

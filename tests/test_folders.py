@@ -162,7 +162,8 @@ def test_the_hotdog_worlds_practice_folder_copies_the_laptop_recipes_subset_once
         make_image_folder(root / split, {"hotdog": n, "not-hotdog": n}, seed=n)
     monkeypatch.setattr(d2lft.folders, "hotdog_dir", lambda world: root)
     monkeypatch.setattr(d2lft.data, "hotdog_dir", lambda world: root)  # where hotdog_datasets looks
-    world = dataclasses.replace(d2lft.get_world("mini"), name="hotdog", subset={"train": 3, "test": 2})
+    mini = d2lft.get_world("mini")
+    world = dataclasses.replace(mini, name="hotdog", recipe=mini.recipe._replace(per_class={"train": 3, "test": 2}))
     practice = d2lft.example_photos(world)
     assert practice == data_home / "hotdog-photos"
     train, test = hotdog_splits(root)

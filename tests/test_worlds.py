@@ -61,7 +61,7 @@ def test_the_hotdog_world_takes_the_laptop_recipe_on_a_cpu_and_the_books_on_a_gp
     monkeypatch.delenv("D2LFT_RECIPE", raising=False)
     monkeypatch.setattr(d2lft.worlds, "try_gpu", lambda: torch.device("cpu"))
     laptop = d2lft.get_world("hotdog")
-    assert (laptop.recipe, laptop.crop_size, laptop.batch_size) == ("laptop", 128, 32)
+    assert (laptop.recipe.name, laptop.crop_size, laptop.batch_size) == ("laptop", 128, 32)
     assert laptop.used_per_class == {"train": 150, "test": 100} and laptop.images_per_class["train"] == 1000
     assert "LAPTOP RECIPE (no GPU here)" in str(laptop) and "D2LFT_RECIPE=book" in str(laptop)
     assert "(34x the work per run)" in str(laptop)  # (224 / 128)^2 x 1000 / 150 x 5 / 3
@@ -69,13 +69,13 @@ def test_the_hotdog_world_takes_the_laptop_recipe_on_a_cpu_and_the_books_on_a_gp
     assert laptop.seeds(5) == [5, 6] and "comparisons over 2 seeds" in str(laptop)
     monkeypatch.setattr(d2lft.worlds, "try_gpu", lambda: torch.device("cuda", 0))
     book = d2lft.get_world("hotdog")
-    assert (book.recipe, book.crop_size, book.batch_size, book.subset) == ("book", 224, 128, None)
+    assert (book.recipe.name, book.crop_size, book.batch_size, book.subset) == ("book", 224, 128, None)
     assert "LAPTOP" not in str(book) and book.seeds(0) == [0, 1, 2] and d2lft.get_world("mini").seeds(0) == [0, 1]
     assert book.epochs == 5 and d2lft.get_world("mini").epochs == 3  # the book's; the mini source fits its target in 3
     monkeypatch.setattr(d2lft.worlds, "try_gpu", lambda: torch.device("cpu"))
     monkeypatch.setenv("D2LFT_RECIPE", "book")
     assert d2lft.get_world("hotdog").crop_size == 224
-    assert d2lft.get_world("mini").recipe == "mini"  # mini has one recipe, already a laptop's
+    assert d2lft.get_world("mini").recipe.name == "mini"  # mini has one recipe, already a laptop's
     monkeypatch.setenv("D2LFT_RECIPE", "fast")
     with pytest.raises(ValueError, match="D2LFT_RECIPE='fast' is not one of"):
         d2lft.get_world("hotdog")

@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--serve", action="store_true",
                         help="only serve the mirror (for JupyterLab: export the variables it prints) "
                              "until Ctrl-C")  # fmt: skip
-    parser.add_argument("--recipe", choices=RECIPES,
+    parser.add_argument("--recipe", choices=tuple(RECIPES),
                         help="D2LFT_RECIPE for the notebooks (default: the book's on a GPU, "
                              "the laptop recipe on a CPU)")  # fmt: skip
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")

@@ -30,18 +30,18 @@ from d2lft.devices import describe_cpu, try_gpu
 from d2lft.fast import PRECISIONS, resolve_precision, train_fast
 from d2lft.models import load_pretrained
 from d2lft.recipe import fine_tuning_trainer, replace_fc
-from d2lft.worlds import BOOK, LAPTOP, get_world
+from d2lft.worlds import BOOK, LAPTOP, Recipe, get_world
 
 TOLERANCE = 0.01  # "within 1 point of the book recipe's final validation accuracy"
 
 
-def recipes(limit: int | None = None) -> dict[str, dict]:
-    """The two recipes: crop, resize, batch size and training images per class (None: every one), at most
-    `limit` per class (for a quick check)."""
+def recipes(limit: int | None = None) -> dict[str, Recipe]:
+    """The two recipes, training on at most `limit` images per class (for a quick check; None: as they are).
+    Neither touches the test split here: both are measured on validation images."""
     subset = min(LAPTOP.per_class["train"], limit or LAPTOP.per_class["train"])
     return {
-        "book": {"crop": BOOK.crop, "resize": BOOK.resize, "batch_size": BOOK.batch_size, "per_class": limit},
-        "laptop": {"crop": LAPTOP.crop, "resize": LAPTOP.resize, "batch_size": LAPTOP.batch_size, "per_class": subset},
+        "book": BOOK._replace(per_class={"train": limit, "test": 0} if limit else None),
+        "laptop": LAPTOP._replace(per_class={"train": subset, "test": 0}),
     }
 
 
@@ -67,15 +67,15 @@ def time_to_accuracy(
     start = time.perf_counter()
     for name, r in plan.items():
         # the recipe's subset of the fit images, drawn as the notebooks draw theirs
-        fit_world = dataclasses.replace(world, subset={"train": r["per_class"], "test": 0} if r["per_class"] else None)
+        fit_world = dataclasses.replace(world, recipe=r)
         fit_targets = [folder.targets[i] for i in fit_ids]
         train_ids = [fit_ids[i] for i in split_indices(fit_world, fit_targets, [])[0]]
-        images = DecodedImageFolder(folder, r["resize"])
+        images = DecodedImageFolder(folder, r.resize)
         loaders[name] = (
-            DecodedLoader(images, r["batch_size"], r["crop"], True, device, train_ids),
-            DecodedLoader(images, r["batch_size"], r["crop"], False, device, val_ids),
+            DecodedLoader(images, r.batch_size, r.crop, True, device, train_ids),
+            DecodedLoader(images, r.batch_size, r.crop, False, device, val_ids),
         )
-        setup[name] = {**r, "images": len(train_ids), "epochs": epochs[name]}
+        setup[name] = {"recipe": r, "images": len(train_ids), "epochs": epochs[name]}
     decode_seconds = time.perf_counter() - start
     loss = nn.CrossEntropyLoss(reduction="none")
     runs: dict[str, list] = {name: [] for name in plan}
@@ -83,7 +83,7 @@ def time_to_accuracy(
         for name in plan:
             torch.manual_seed(seed)
             net = replace_fc(copy.deepcopy(source), len(folder.classes))
-            trainer = fine_tuning_trainer(net, lr, plan[name]["batch_size"])
+            trainer = fine_tuning_trainer(net, lr, plan[name].batch_size)
             train_iter, val_iter = loaders[name]
             history = train_fast(net, train_iter, val_iter, loss, trainer, epochs[name], [device], False, precision,
                                  held_out="val")  # fmt: skip
@@ -108,8 +108,9 @@ def report(out: dict) -> float | None:
     or only one recipe ran)."""
     print(f"validation: {out['validation']} training images held out (a stratified fifth), the same for both")
     for name, s in out["setup"].items():
-        print(f"{name:6}: {s['crop']} px crops (resize {s['resize']}), {s['images']} training images, "
-              f"batch {s['batch_size']}, up to {s['epochs']} epochs")  # fmt: skip
+        r = s["recipe"]
+        print(f"{name:6}: {r.crop} px crops (resize {r.resize}), {s['images']} training images, "
+              f"batch {r.batch_size}, up to {s['epochs']} epochs")  # fmt: skip
     print(f"device {out['device']}, fast path in {out['precision']}; images decoded once in "
           f"{out['decode_seconds']:.1f} s (not counted)")  # fmt: skip
     by_epoch(out)

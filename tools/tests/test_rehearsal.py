@@ -82,7 +82,7 @@ def test_stand_ins_never_enter_the_default_caches(http_server, monkeypatch):
     with pytest.raises(dl.DownloadError, match="D2LFT_DATA to a folder of its own"):
         d2lft.get_world("hotdog")
     with pytest.raises(dl.DownloadError, match="TORCH_HOME to a folder of its own"):
-        d2lft.models.load_pretrained("resnet18", d2lft.worlds.World("hotdog", "test", 224, 256, {}, 128))
+        d2lft.models.load_pretrained("resnet18", d2lft.worlds.World("hotdog", "test", d2lft.worlds.BOOK, {}))
     assert http_server.hits == []  # nothing but the manifest was asked for
 
 

@@ -17,7 +17,7 @@ def test_the_first_epoch_at_the_target_counts_and_its_time_is_the_sum_up_to_it()
 
 
 def _out(book: list[History], laptop: list[History]) -> dict:
-    setup = {name: {**r, "images": 10, "epochs": 3} for name, r in tta.recipes().items()}
+    setup = {name: {"recipe": r, "images": 10, "epochs": 3} for name, r in tta.recipes().items()}
     return {"seeds": list(range(len(book))), "device": "cpu", "precision": "fp32", "validation": 4,
             "setup": setup, "decode_seconds": 1.0, "runs": {"book": book, "laptop": laptop}}  # fmt: skip
 
@@ -57,9 +57,10 @@ def test_one_recipe_alone_reports_its_accuracy_by_epoch_over_seeds(capsys):
 
 def test_the_book_recipe_is_224_pixels_on_every_image_and_the_laptops_the_notebooks():
     plan = tta.recipes()
-    assert plan["book"] == {"crop": 224, "resize": 256, "batch_size": 128, "per_class": None}
-    assert plan["laptop"] == {"crop": 128, "resize": 146, "batch_size": 32, "per_class": 150}
-    assert tta.recipes(limit=8)["laptop"]["per_class"] == 8 == tta.recipes(limit=8)["book"]["per_class"]
+    book, laptop = plan["book"], plan["laptop"]
+    assert (book.crop, book.resize, book.batch_size, book.per_class) == (224, 256, 128, None)
+    assert (laptop.crop, laptop.resize, laptop.batch_size, laptop.per_class["train"]) == (128, 146, 32, 150)
+    assert all(r.per_class["train"] == 8 for r in tta.recipes(limit=8).values())
 
 
 @pytest.mark.slow
