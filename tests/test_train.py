@@ -209,7 +209,8 @@ def test_the_time_estimate_is_measured_here_and_leaves_the_random_state_alone(ca
     seconds = d2lft.estimate_training_time(world, num_epochs=3, runs=2, devices=[torch.device("cpu")])
     assert torch.equal(torch.rand(3), expected)  # the notebook's later draws are unchanged
     out = capsys.readouterr().out
-    assert "device: cpu" in out and "2 runs x 3 epochs x 300 images at 32 px" in out and seconds > 0
+    train, test = (2 * world.used_per_class[split] for split in ("train", "test"))  # two classes
+    assert "device: cpu" in out and f"2 runs x 3 epochs x {train} images at 32 px" in out and seconds > 0
     per_image = float(out.split("(")[-1].split(" images/s")[0])
     minutes = float(out.split("about ")[1].split(" min")[0])
-    assert minutes == pytest.approx(2 * 3 * (300 + 200 / 3) / per_image / 60, rel=0.06, abs=0.06)
+    assert minutes == pytest.approx(2 * 3 * (train + test / 3) / per_image / 60, rel=0.06, abs=0.06)
