@@ -120,11 +120,10 @@ BOOK = Recipe("book", 224, 256, 128)
 MINI = Recipe("mini", 32, 37, 32, epochs=3, spread_seeds=2)
 HOTDOG_COUNTS = {"train": 1000, "test": 400}
 # The real world on a CPU. 128-pixel crops cost a third of 224's, and 150 of each class's 1000 training
-# images (and 100 of its 400 test images): 300 training images in batches of 32,
-# 10 steps per epoch, each step the book's size. Runs take 3 epochs instead of 5 (over 5 seeds of the
-# rehearsal, the median validation accuracy after 3 epochs equalled that after 5: README), and comparisons 2
-# seeds instead of 3. A notebook's training then takes minutes on a 2-core laptop instead of an hour (README:
-# "The real world, on a laptop and rehearsed offline").
+# images (and 100 of its 400 test images): 300 training images in batches of 32, 10 steps per epoch, each
+# step the book's size. Runs take 3 epochs instead of 5 and comparisons 2 seeds instead of 3. A notebook's
+# training then takes minutes on a 2-core laptop instead of an hour (docs/worlds.md, "The real world, on a
+# laptop and rehearsed offline": why 3 epochs are enough, measured over 5 seeds of the rehearsal).
 LAPTOP = Recipe("laptop", 128, 146, 32, {"train": 150, "test": 100}, epochs=3, spread_seeds=2)
 RECIPES = {"book": BOOK, "laptop": LAPTOP}  # the hotdog world's, by name (D2LFT_RECIPE)
 
