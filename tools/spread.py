@@ -155,10 +155,11 @@ def summarise(claims: list[dict], runs: list[dict], header: str, retired: list[d
     for r in failed_runs:
         lines.append(f"- {r['notebook']} seed {r['seed']} path {r['path']}: {'; '.join(r['errors'])}")
     lines += ["", "Median seconds per notebook run:", ""]
-    lines.append("| notebook | " + " | ".join(p for p in PATHS if any(k[1] == p for k in seconds)) + " |")
-    lines.append("|---|" + "---|" * len({k[1] for k in seconds}))
-    for nb in dict.fromkeys(r["notebook"] for r in runs):
-        cells = [f"{statistics.median(seconds[nb, p]):.0f}" for p in PATHS if (nb, p) in seconds]
+    paths = [p for p in PATHS if any(k[1] == p for k in seconds)]
+    lines.append("| notebook | " + " | ".join(paths) + " |")
+    lines.append("|---|" + "---|" * len(paths))
+    for nb in sorted(dict.fromkeys(r["notebook"] for r in runs)):  # a path that did not run it: an empty cell
+        cells = [f"{statistics.median(seconds[nb, p]):.0f}" if (nb, p) in seconds else "" for p in paths]
         lines.append(f"| {nb} | " + " | ".join(cells) + " |")
     lines += [
         "",

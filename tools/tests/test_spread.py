@@ -46,3 +46,14 @@ def test_the_current_claims_are_read_from_the_notebook_as_the_recorder_writes_th
     assert spread.current_claims(tmp_path / "n.ipynb") == {"x > 0", "k is None"}
     retired = [{"notebook": "n.ipynb", "claim": "x > 1", "held": False}]
     assert "- n.ipynb: `x > 1` held 0/1" in spread.summarise([], [], "# h", retired)
+
+
+def test_the_seconds_table_leaves_a_cell_empty_where_a_path_did_not_run_a_notebook():
+    runs = [
+        {"notebook": "a.ipynb", "seed": 1, "path": "default", "seconds": 10.0, "errors": []},
+        {"notebook": "a.ipynb", "seed": 1, "path": "one-thread", "seconds": 20.0, "errors": []},
+        {"notebook": "b.ipynb", "seed": 1, "path": "one-thread", "seconds": 30.0, "errors": []},
+    ]
+    table = spread.summarise([], runs, "# header")
+    assert "| notebook | default | one-thread |" in table
+    assert "| a.ipynb | 10 | 20 |" in table and "| b.ipynb |  | 30 |" in table

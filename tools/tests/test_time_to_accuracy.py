@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+import d2lft
 import tools.time_to_accuracy as tta
 from d2lft.metrics import History
 
@@ -69,7 +70,8 @@ def test_both_recipes_train_on_the_same_validation_images_end_to_end(capsys, mon
     args = ["--limit", "8", "--book-epochs", "1", "--laptop-epochs", "2", "--seeds", "0"]
     assert tta.main(args) == 0
     out = capsys.readouterr().out
-    assert "validation: 60 training images held out" in out  # a fifth of the mini world's 2 x 150
+    held_out = round(0.2 * 2 * d2lft.worlds.MINI_COUNTS["train"])  # a fifth of the mini world's training images
+    assert f"validation: {held_out} training images held out" in out
     assert re.search(r"^book  : 224 px crops \(resize 256\), 16 training images, batch 128, up to 1 epochs$", out, re.M)
     assert re.search(r"^laptop: 128 px crops \(resize 146\), 16 training images, batch 32, up to 2 epochs$", out, re.M)
     assert re.search(r"^seed 0 laptop: \d+ s [\d.]+, \d+ s [\d.]+$", out, re.M), out
