@@ -114,8 +114,8 @@ class World:
 # notebook trains in a minute or two on a 2-core laptop CPU without AVX-512; batches of 32 give 7 steps
 # per epoch (the book: 16, 2000 images in batches of 128). Runs take 3 epochs instead of 5: from the mini
 # source (0.95 on its own foods) fine-tuning is within a point of its 5-epoch accuracy after 3 (docs/worlds.md).
-# Comparisons run 2 seeds, as the laptop recipe's. With 300 training images instead of 200 the lessons held as
-# they hold now (docs/spread.md), and the course's tests took a third longer on a slow laptop (docs/test-time.md).
+# Comparisons run 2 seeds, as the laptop recipe's. With 300 training images the lessons held by wider margins
+# (docs/worlds.md), and `make test` took over 15 minutes on a slow laptop; with 200, under 12 (docs/test-time.md).
 BOOK = Recipe("book", 224, 256, 128)
 MINI = Recipe("mini", 32, 37, 32, epochs=3, spread_seeds=2)
 HOTDOG_COUNTS = {"train": 1000, "test": 400}

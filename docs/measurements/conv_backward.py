@@ -30,7 +30,7 @@ def median_ms(fn) -> float:
 
 def shapes() -> dict[tuple, int]:
     """(in channels, out channels, kernel, stride, padding, input side) of each convolution: how many."""
-    net, found = torchvision.models.resnet18(), {}
+    net, found = torchvision.models.resnet18().eval(), {}
 
     def hook(module, inputs, _):
         key = (module.in_channels, module.out_channels, module.kernel_size[0], module.stride[0],

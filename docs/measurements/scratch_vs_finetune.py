@@ -1,12 +1,15 @@
 """A fair scratch baseline in the mini world: scratch tuned on validation, and the time each needs to get there.
 
-    python docs/measurements/scratch_vs_finetune.py run LOG [--lrs 0.005 0.01 0.02] [--momenta 0.8 0.9]
+    python docs/measurements/scratch_vs_finetune.py run LOG [--lrs 0.005 0.01 0.02] [--momenta 0.8 0.9 cycled]
                                                            [--seeds 0 1] [--epochs 30] [--finetune]
+                                                           [--finetune-epochs N]
     python docs/measurements/scratch_vs_finetune.py report LOG
 
 `run` appends one JSON line per training run to LOG: scratch ResNet-18s with a recipe of their own (SGD with
-Nesterov momentum, weight decay 5e-4, a one-cycle schedule peaking at the rate, a mean loss, batches of 32),
-and with `--finetune` the book's recipe from the mini source (lr 5e-5, head 10x, summed loss, 3 epochs).
+Nesterov momentum, fixed or cycled with the rate, weight decay 5e-4, a one-cycle schedule peaking at the rate, a
+mean loss, batches of 32),
+and with `--finetune` the book's recipe from the mini source (lr 5e-5, head 10x, summed loss, the mini
+recipe's 3 epochs or `--finetune-epochs`).
 Every run trains on four fifths of the training images and records the validation accuracy (the other fifth)
 after each epoch, with the training seconds so far (validation passes not counted), on one thread.
 `report` chooses the scratch recipe by its mean final validation accuracy over seeds and prints, for it and
@@ -61,7 +64,8 @@ def run(args) -> None:
                 net = d2lft.replace_fc(copy.deepcopy(source), 2)
                 trainer = d2lft.fine_tuning_trainer(net, 5e-5, world.batch_size)
                 loss = nn.CrossEntropyLoss(reduction="none")
-                val, seconds = train(net, trainer, loss, world.epochs, train_iter, val_iter, summed=True)
+                epochs = args.finetune_epochs or world.epochs
+                val, seconds = train(net, trainer, loss, epochs, train_iter, val_iter, summed=True)
                 record = {"kind": "fine-tune", "lr": 5e-5, "seed": seed, "val": val, "seconds": seconds}
                 print(json.dumps(record), file=log, flush=True)
                 print(record, flush=True)
@@ -70,11 +74,13 @@ def run(args) -> None:
                 for seed in args.seeds:
                     torch.manual_seed(seed)
                     net = torchvision.models.resnet18(num_classes=2)
-                    trainer = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=5e-4,
-                                              nesterov=True)  # fmt: skip
+                    cycled = momentum == "cycled"  # OneCycleLR's own: 0.95 down to 0.85 and back
+                    trainer = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9 if cycled else float(momentum),
+                                              weight_decay=5e-4, nesterov=True)  # fmt: skip
                     schedule = torch.optim.lr_scheduler.OneCycleLR(
-                        trainer, max_lr=lr, total_steps=args.epochs * len(train_iter), pct_start=0.25
-                    )
+                        trainer, max_lr=lr, total_steps=args.epochs * len(train_iter), pct_start=0.25,
+                        cycle_momentum=cycled,
+                    )  # fmt: skip
                     val, seconds = train(net, trainer, nn.CrossEntropyLoss(), args.epochs, train_iter, val_iter,
                                          schedule)  # fmt: skip
                     record = {"kind": "scratch", "lr": lr, "momentum": momentum, "seed": seed, "val": val,
@@ -98,7 +104,7 @@ def report(args) -> None:
             scratch.setdefault((r["lr"], r["momentum"]), []).append(r)
     print(f"{describe_cpu()}; torch {torch.__version__}; one thread; mini world, validation split")
     print("scratch recipes, validation accuracy after the last epoch: mean (min-max over seeds)")
-    for (lr, momentum), runs in sorted(scratch.items()):
+    for (lr, momentum), runs in sorted(scratch.items(), key=str):
         finals = [r["val"][-1] for r in runs]
         best = [max(r["val"]) for r in runs]
         print(f"  lr {lr:<6} momentum {momentum}: {statistics.mean(finals):.3f} ({min(finals):.3f}-{max(finals):.3f})"
@@ -121,10 +127,12 @@ def main(argv=None) -> int:
     parser.add_argument("action", choices=["run", "report"])
     parser.add_argument("log")
     parser.add_argument("--lrs", type=float, nargs="*", default=[0.005, 0.01, 0.02])
-    parser.add_argument("--momenta", type=float, nargs="*", default=[0.8, 0.9])
+    parser.add_argument("--momenta", nargs="*", default=["0.8", "0.9", "cycled"],
+                        help="SGD's momentum, or 'cycled' by the one-cycle schedule: 0.95-0.85-0.95")  # fmt: skip
     parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--finetune", action="store_true")
+    parser.add_argument("--finetune-epochs", type=int, default=None, help="default: the mini recipe's")
     args = parser.parse_args(argv)
     run(args) if args.action == "run" else report(args)
     return 0
