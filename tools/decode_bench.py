@@ -36,8 +36,10 @@ def write_photos(folder: Path, count: int, size: tuple[int, int], seed: int = 0)
     for i in range(count):
         path = folder / "photos" / f"{i:03d}.jpg"
         paths.append(path)
-        if path.exists() and Image.open(path).size == (w, h):
-            continue
+        if path.exists():
+            with Image.open(path) as existing:
+                if existing.size == (w, h):
+                    continue
         path.parent.mkdir(parents=True, exist_ok=True)
         scene = Image.fromarray(rng.integers(0, 256, (12, 16, 3), dtype=np.uint8)).resize((w, h), Image.BICUBIC)
         pixels = np.asarray(scene, dtype=np.int16) + rng.normal(0, 6, (h, w, 1)).astype(np.int16)

@@ -158,7 +158,7 @@ def summarise(claims: list[dict], runs: list[dict], header: str, retired: list[d
     paths = [p for p in PATHS if any(k[1] == p for k in seconds)]
     lines.append("| notebook | " + " | ".join(paths) + " |")
     lines.append("|---|" + "---|" * len(paths))
-    for nb in sorted(dict.fromkeys(r["notebook"] for r in runs)):  # a path that did not run it: an empty cell
+    for nb in sorted({r["notebook"] for r in runs}):  # a path that did not run it: an empty cell
         cells = [f"{statistics.median(seconds[nb, p]):.0f}" if (nb, p) in seconds else "" for p in paths]
         lines.append(f"| {nb} | " + " | ".join(cells) + " |")
     lines += [

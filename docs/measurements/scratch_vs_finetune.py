@@ -11,7 +11,8 @@ mean loss, batches of 32),
 and with `--finetune` the book's recipe from the mini source (lr 5e-5, head 10x, summed loss, the mini
 recipe's 3 epochs or `--finetune-epochs`).
 Every run trains on four fifths of the training images and records the validation accuracy (the other fifth)
-after each epoch, with the training seconds so far (validation passes not counted), on one thread.
+after each epoch, with the training seconds so far (validation passes not counted), on one thread. Both kinds
+run through this script's one small loop, so their seconds compare (d2lft's fast path has no per-step schedule).
 `report` chooses the scratch recipe by its mean final validation accuracy over seeds and prints, for it and
 for fine-tuning, the epochs and seconds each needed to reach that accuracy first.
 """
