@@ -200,16 +200,25 @@ def hotdog_splits(
 VALIDATION_FRACTION = 0.2  # of each class's training images, held out to choose hyperparameters on
 
 
+def deal(n: int, counts: Sequence[int], generator: torch.Generator) -> list[list[int]]:
+    """Shuffle `range(n)` with `generator` and deal it out: `counts[k]` to hand `k`, the rest to a last hand.
+    The course's one sampler: validation splits, a recipe's subset, a photo folder's splits."""
+    order, hands, start = torch.randperm(n, generator=generator).tolist(), [], 0
+    for k in counts:
+        hands.append(order[start : start + k])
+        start += k
+    return [*hands, order[start:]]
+
+
 def _draw_per_class(targets: Sequence[int], count, seed: int) -> tuple[list[int], list[int]]:
     """Draw `count(n)` of each class's `n` indices with `seed`: (drawn, the rest), each sorted."""
     generator = torch.Generator().manual_seed(seed)
     drawn, rest = [], []
     for label in sorted(set(targets)):
         members = [i for i, t in enumerate(targets) if t == label]
-        order = torch.randperm(len(members), generator=generator).tolist()
-        k = count(len(members))
-        drawn += [members[j] for j in order[:k]]
-        rest += [members[j] for j in order[k:]]
+        picked, left = deal(len(members), [count(len(members))], generator)
+        drawn += [members[j] for j in picked]
+        rest += [members[j] for j in left]
     return sorted(drawn), sorted(rest)
 
 
@@ -227,19 +236,21 @@ def split_indices(
     world: World, train_targets: Sequence[int], test_targets: Sequence[int], validation: bool = False
 ) -> tuple[list[int], list[int]]:
     """The (training, held-out) image indices the world's recipe uses: every image, or the laptop recipe's
-    stratified subset of each split (drawn with seed 0, the same every run); with `validation`, the
-    training images split by `validation_split` instead of the test images."""
+    stratified subset of each split (drawn with seed 0, the same every run). With `validation`, the held-out
+    images are the validation fifth of all the training images (`validation_split`), drawn before the subset,
+    so that every recipe of a world is judged on the same images; the subset is drawn from the rest."""
 
-    def used(targets: Sequence[int], split: str) -> list[int]:
+    def used(ids: list[int], targets: Sequence[int], split: str) -> list[int]:
         if not world.subset:
-            return list(range(len(targets)))
-        return _draw_per_class(targets, lambda n: min(n, world.subset[split]), seed=0)[0]
+            return ids
+        drawn, _ = _draw_per_class([targets[i] for i in ids], lambda n: min(n, world.subset[split]), seed=0)
+        return [ids[i] for i in drawn]
 
-    train_ids = used(train_targets, "train")
-    if not validation:
-        return train_ids, used(test_targets, "test")
-    fit, val = validation_split([train_targets[i] for i in train_ids])
-    return [train_ids[i] for i in fit], [train_ids[i] for i in val]
+    if validation:
+        fit, val = validation_split(train_targets)
+        return used(fit, train_targets, "train"), val
+    every_train, every_test = list(range(len(train_targets))), list(range(len(test_targets)))
+    return used(every_train, train_targets, "train"), used(every_test, test_targets, "test")
 
 
 def without_transform(dataset):

@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
-from .data import HEIF_SUFFIXES, hotdog_datasets, hotdog_dir, load_image
+from .data import HEIF_SUFFIXES, deal, hotdog_datasets, hotdog_dir, load_image
 from .files import atomic_write, build_once
 from .mini.dataset import make_mini_photos
 from .paths import data_dir
@@ -162,13 +162,9 @@ def scan(root: str | os.PathLike) -> tuple[str, list[str], dict[str, dict[str, l
 def _draw(files: Sequence[str], counts: dict[str, int], seed: int, salt: str) -> dict[str, list[str]]:
     """Deal `files` into the splits of `counts` (the rest to train), in an order drawn from `seed` and `salt`."""
     key = int.from_bytes(hashlib.sha256(f"{seed}:{salt}".encode()).digest()[:8], "little")
-    order = torch.randperm(len(files), generator=torch.Generator().manual_seed(key)).tolist()
-    dealt, start = {}, 0
-    for split, n in counts.items():
-        dealt[split] = sorted(files[i] for i in order[start : start + n])
-        start += n
-    dealt["train"] = sorted(files[i] for i in order[start:])
-    return dealt
+    *hands, rest = deal(len(files), list(counts.values()), torch.Generator().manual_seed(key))
+    dealt = {split: sorted(files[i] for i in hand) for split, hand in zip(counts, hands)}
+    return {**dealt, "train": sorted(files[i] for i in rest)}
 
 
 def _held_out(n: int, fractions: dict[str, float]) -> dict[str, int]:

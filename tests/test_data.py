@@ -70,6 +70,18 @@ def test_validation_split_is_disjoint_complete_stratified_and_seeded(counts, fra
     assert d2lft.validation_split(targets, fraction, seed) == (train_ids, val_ids)
 
 
+@given(n=st.integers(0, 40), counts=st.lists(st.integers(0, 10), max_size=3), seed=st.integers(0, 2**31))
+def test_deal_hands_out_a_seeded_shuffle_in_the_counts_asked_and_the_rest_last(n, counts, seed):
+    hands = d2lft.data.deal(n, counts, torch.Generator().manual_seed(seed))
+    assert sorted(i for hand in hands for i in hand) == list(range(n))  # every index once
+    left = n
+    for hand, k in zip(hands, counts):
+        assert len(hand) == min(k, left)
+        left -= len(hand)
+    assert len(hands) == len(counts) + 1 and len(hands[-1]) == left
+    assert hands == d2lft.data.deal(n, counts, torch.Generator().manual_seed(seed))
+
+
 def test_validation_split_draws_another_subset_for_another_seed_and_refuses_a_bad_fraction():
     targets = [0] * 50 + [1] * 50
     assert d2lft.validation_split(targets, 0.2, 0)[1] != d2lft.validation_split(targets, 0.2, 1)[1]
@@ -108,8 +120,10 @@ def test_the_laptop_recipe_uses_the_same_stratified_subset_in_every_loader(data_
     assert fast_train.indices.tolist() == train_iter.dataset.indices
     assert fast_test.indices.tolist() == test_iter.dataset.indices
     fit, val = d2lft.load_data_hotdog(3, world, validation=True)
-    assert set(fit.dataset.indices) | set(val.dataset.indices) == set(train_iter.dataset.indices)
-    assert len(val.dataset.indices) == 2  # a fifth of the subset's training images, one per class
+    # the validation fifth of every training image, drawn before the subset: the mini recipe's own
+    assert val.dataset.indices == d2lft.load_data_hotdog(3, full, validation=True)[1].dataset.indices
+    assert len(val.dataset.indices) == 4 and len(fit.dataset.indices) == 8  # the subset, from the other 16
+    assert not set(fit.dataset.indices) & set(val.dataset.indices)
     shown = d2lft.data.without_transform(test_iter.dataset)
     assert [shown[i][0].size for i in range(4)] == [
         d2lft.data.load_image(test_iter.dataset.dataset.samples[j][0]).size for j in test_iter.dataset.indices

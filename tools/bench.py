@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import dataclasses
 import io
 import os
 import statistics
@@ -25,14 +26,14 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Subset
 
-from d2lft.data import hotdog_augs, hotdog_dir, hotdog_splits
+from d2lft.data import hotdog_datasets
 from d2lft.decoded import DecodedImageFolder, DecodedLoader
 from d2lft.devices import describe_cpu, try_gpu
 from d2lft.fast import PRECISIONS, resolve_precision, train_fast
 from d2lft.metrics import evaluate_accuracy
 from d2lft.models import load_pretrained
 from d2lft.recipe import fine_tuning_trainer, replace_fc
-from d2lft.worlds import get_world
+from d2lft.worlds import Recipe, get_world
 
 
 class PeakMemory:
@@ -66,10 +67,9 @@ class PeakMemory:
             self._thread.join()
 
 
-def _subset(targets: list[int], n: int) -> list[int]:
-    """Indices of n/2 images of each class, the first ones in order; a small dataset's are used again to reach n."""
-    per_class = [[i for i, t in enumerate(targets) if t == label] for label in sorted(set(targets))]
-    return sorted(ids[k % len(ids)] for ids in per_class for k in range(n // len(per_class)))
+def _reused(subset: Subset, n: int) -> Subset:
+    """`subset` with its images used again, in turn, until there are `n` (a small world's, with fresh crops)."""
+    return Subset(subset.dataset, [subset.indices[k % len(subset)] for k in range(n)])
 
 
 def bench(
@@ -79,23 +79,25 @@ def bench(
 
     world, device = get_world(), try_gpu()
     precision = resolve_precision(device, precision)
-    crop, resize = 224, 256  # the book's sizes, in every world
-    root = hotdog_dir(world)
+    # the book's sizes in every world; a stratified subset of each split, as the notebooks' loaders draw theirs
+    recipe = Recipe("bench", 224, 256, batch_size, {"train": images // 2, "test": test_images // 2}, epochs)
+    world = dataclasses.replace(world, recipe=recipe)
     source, _ = load_pretrained("resnet18", world)
     loss = nn.CrossEntropyLoss(reduction="none")
     cuda = device.type == "cuda"
-    pil_train, pil_test = hotdog_splits(root, *hotdog_augs(crop, resize))
-    train_ids, test_ids = _subset(pil_train.targets, images), _subset(pil_test.targets, test_images)
-    book_train = DataLoader(Subset(pil_train, train_ids), batch_size, shuffle=True)  # as d2l's notebook
-    book_test = DataLoader(Subset(pil_test, test_ids), batch_size)
+    train_set, test_set = (_reused(s, n) for s, n in zip(hotdog_datasets(world), (images, test_images)))
+    book_train = DataLoader(train_set, batch_size, shuffle=True)  # as d2l's notebook: no worker processes
+    book_test = DataLoader(test_set, batch_size)
     start = time.perf_counter()  # decoded once, then kept on the device and augmented there
-    fast_train = DecodedLoader(DecodedImageFolder(pil_train, resize), batch_size, crop, True, device, train_ids)
-    fast_test = DecodedLoader(DecodedImageFolder(pil_test, resize), batch_size, crop, False, device, test_ids)
+    fast_train, fast_test = (
+        DecodedLoader(DecodedImageFolder(s.dataset, recipe.resize), batch_size, recipe.crop, train, device, s.indices)
+        for s, train in ((train_set, True), (test_set, False))
+    )
     cache_seconds = time.perf_counter() - start
-    distinct = len(set(train_ids))
-    if distinct < len(train_ids):
+    distinct = len(set(train_set.indices))
+    if distinct < len(train_set):
         print(f"the {world.name} world has {distinct} training images: each is used about "
-              f"{len(train_ids) / distinct:.1f} times per epoch, with fresh crops")  # fmt: skip
+              f"{len(train_set) / distinct:.1f} times per epoch, with fresh crops")  # fmt: skip
 
     def run(kind: str, seed: int) -> dict:
         torch.manual_seed(seed)

@@ -24,13 +24,12 @@ import time
 import torch
 from torch import nn
 
-from d2lft.data import hotdog_dir, hotdog_splits, split_indices, validation_split
-from d2lft.decoded import DecodedImageFolder, DecodedLoader
+from d2lft.decoded import load_data_hotdog_decoded
 from d2lft.devices import describe_cpu, try_gpu
 from d2lft.fast import PRECISIONS, resolve_precision, train_fast
 from d2lft.models import load_pretrained
 from d2lft.recipe import fine_tuning_trainer, replace_fc
-from d2lft.worlds import BOOK, LAPTOP, Recipe, get_world
+from d2lft.worlds import BOOK, CLASSES, LAPTOP, Recipe, get_world
 
 TOLERANCE = 0.01  # "within 1 point of the book recipe's final validation accuracy"
 
@@ -60,29 +59,21 @@ def time_to_accuracy(
     world, device = get_world(), try_gpu()
     precision = resolve_precision(device, precision)
     source, _ = load_pretrained("resnet18", world)
-    folder, _ = hotdog_splits(hotdog_dir(world))
-    fit_ids, val_ids = validation_split(folder.targets)
     plan = {name: r for name, r in recipes(limit).items() if name in epochs}
     loaders, setup = {}, {}
     start = time.perf_counter()
-    for name, r in plan.items():
-        # the recipe's subset of the fit images, drawn as the notebooks draw theirs
-        fit_world = dataclasses.replace(world, recipe=r)
-        fit_targets = [folder.targets[i] for i in fit_ids]
-        train_ids = [fit_ids[i] for i in split_indices(fit_world, fit_targets, [])[0]]
-        images = DecodedImageFolder(folder, r.resize)
-        loaders[name] = (
-            DecodedLoader(images, r.batch_size, r.crop, True, device, train_ids),
-            DecodedLoader(images, r.batch_size, r.crop, False, device, val_ids),
-        )
-        setup[name] = {"recipe": r, "images": len(train_ids), "epochs": epochs[name]}
+    for name, r in plan.items():  # the notebooks' loaders: one validation fifth, then the recipe's subset
+        loaders[name] = load_data_hotdog_decoded(r.batch_size, dataclasses.replace(world, recipe=r), device, True)
+        setup[name] = {"recipe": r, "images": len(loaders[name][0].indices), "epochs": epochs[name]}
     decode_seconds = time.perf_counter() - start
+    validation = {tuple(val_iter.indices.tolist()) for _, val_iter in loaders.values()}
+    assert len(validation) == 1, "the recipes must be judged on the same validation images"
     loss = nn.CrossEntropyLoss(reduction="none")
     runs: dict[str, list] = {name: [] for name in plan}
     for seed in seeds:
         for name in plan:
             torch.manual_seed(seed)
-            net = replace_fc(copy.deepcopy(source), len(folder.classes))
+            net = replace_fc(copy.deepcopy(source), len(CLASSES))
             trainer = fine_tuning_trainer(net, lr, plan[name].batch_size)
             train_iter, val_iter = loaders[name]
             history = train_fast(net, train_iter, val_iter, loss, trainer, epochs[name], [device], False, precision,
@@ -91,8 +82,8 @@ def time_to_accuracy(
             print(f"seed {seed} {name:6}: " + ", ".join(
                 f"{s:.0f} s {a:.3f}" for s, a in zip(itertools.accumulate(history.train_seconds), history.test_acc)
             ), flush=True)  # fmt: skip
-    return {"seeds": seeds, "world": world, "device": device, "precision": precision, "validation": len(val_ids),
-            "setup": setup, "decode_seconds": decode_seconds, "runs": runs}  # fmt: skip
+    return {"seeds": seeds, "world": world, "device": device, "precision": precision, "setup": setup,
+            "validation": len(validation.pop()), "decode_seconds": decode_seconds, "runs": runs}  # fmt: skip
 
 
 def by_epoch(out: dict) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from torch.utils.data import Subset
 
 import tools.bench
 
@@ -23,7 +24,7 @@ def test_bench_runs_both_paths_and_ends_with_the_ratio_line(capsys, monkeypatch)
     assert (fast - 0.05) / (d2l + 0.05) - 0.005 <= ratio <= (fast + 0.05) / (d2l - 0.05) + 0.005, out
 
 
-def test_a_small_dataset_is_cycled_to_the_requested_size():
-    targets = [0] * 3 + [1] * 4
-    assert tools.bench._subset(targets, 4) == [0, 1, 3, 4]  # the first ones of each class
-    assert tools.bench._subset(targets, 10) == [0, 0, 1, 1, 2, 3, 3, 4, 5, 6]  # class 0's three, used again
+def test_a_small_dataset_is_used_again_in_turn_to_reach_the_requested_size():
+    subset = Subset(list("abcdefg"), [1, 4, 5])
+    assert tools.bench._reused(subset, 2).indices == [1, 4]
+    assert tools.bench._reused(subset, 7).indices == [1, 4, 5, 1, 4, 5, 1]
