@@ -7,15 +7,20 @@ Importing the package has no side effects: no seeding, no plotting settings, no 
 The package exports what the notebooks call; everything else is reached by its module. The modules
 are layered from the bottom up: a module imports only those before it, on its line or above.
 
-    settings, paths, devices, files, imagenet   the D2LFT_* variables; where files go; safe writes
-    downloads, mini.drawing, worlds          the book's DATA_HUB; the mini world's pictures; worlds
-    mini.dataset, data, folders              the hotdog folders and their DataLoaders; your own photos
-    metrics, plot, cam                       accuracy, History, predictions; figures; Grad-CAM maps
-    train, fast, decoded                     the book's loop and `fit`, every loop's epochs; the fast path
-    mini.source, models, checkpoint, freeze  pretrained sources; saving; freezing
-    distributed, recipe, lr_finder           the book's recipe, on one or many devices; choosing a rate;
-    predict, strategies                      a kept model; your photos: probe, last stage or everything
-    finetune, mini.__main__                  command lines: fine-tuning your photos, building the mini source
+    settings, paths, devices, files, imagenet           the D2LFT_* variables; where files go; safe writes
+    worlds.downloads, worlds.mini.drawing, worlds       the book's DATA_HUB; the mini world's pictures; worlds
+    worlds.mini, worlds.mini.source, worlds.mini.dataset  the mini source model's file; the mini datasets
+    data, folders                                       the hotdog folders and their DataLoaders; your photos
+    metrics, plot, cam                                  accuracy, History, predictions; figures; Grad-CAM
+    train, fast, decoded                                the book's loop and `fit`; the fast path
+    worlds.mini.pretrain, models, checkpoint, freeze    pretraining the mini source; sources; saving; freezing
+    distributed, recipe, lr_finder                      the book's recipe, on one or many devices; a rate
+    predict, strategies                                 a kept model; your photos: probe, last stage or all
+    finetune, worlds.mini.__main__                      command lines: your photos; building the mini source
+
+`d2lft.worlds` holds the worlds' machinery (which world, the book's downloads, the mini world's drawings,
+datasets and source model): what a student need not read. All of it sits below the data modules except
+`worlds.mini.pretrain`, which pretrains the mini source through the course's one loop (`train.fit`).
 
 The developers' tools (a course pass, the rehearsal, spreads, benchmarks) live beside the package in
 `tools/`: they import `d2lft`, and nothing here imports them.
@@ -25,7 +30,6 @@ from .cam import cam_layer, grad_cam, show_cams
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import hotdog_augs, hotdog_dir, image_folder, load_data_hotdog, validation_split
 from .devices import try_all_gpus, try_gpu
-from .downloads import DATA_HUB, download_extract
 from .fast import train_fast
 from .folders import example_photos, photo_splits
 from .freeze import (
@@ -47,6 +51,7 @@ from .predict import load_model, predict_files, save_model
 from .recipe import count_parameters, fine_tuning_groups, fine_tuning_trainer, replace_fc, train_fine_tuning
 from .train import estimate_training_time, train_ch13
 from .worlds import CLASSES, course_seed, get_world
+from .worlds.downloads import DATA_HUB, download_extract
 
 __all__ = [
     "Accumulator",

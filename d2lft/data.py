@@ -17,11 +17,11 @@ from PIL import Image, ImageOps
 from torchvision import transforms
 
 from .devices import try_gpu
-from .downloads import download_extract
 from .imagenet import normalize
-from .mini.dataset import make_mini_hotdog
 from .paths import data_dir
 from .worlds import CLASSES, World, get_world
+from .worlds.downloads import download_extract
+from .worlds.mini.dataset import make_mini_hotdog
 
 log = logging.getLogger("d2lft")
 

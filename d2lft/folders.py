@@ -29,9 +29,9 @@ from torchvision.datasets.folder import IMG_EXTENSIONS
 
 from .data import HEIF_SUFFIXES, deal, hotdog_datasets, hotdog_dir, load_image
 from .files import atomic_write, build_once
-from .mini.dataset import make_mini_photos
 from .paths import data_dir
 from .worlds import World, get_world
+from .worlds.mini.dataset import make_mini_photos
 
 IMAGE_SUFFIXES = (*IMG_EXTENSIONS, ".gif", *HEIF_SUFFIXES)  # torchvision's, GIFs (their first frame), iPhones
 SPLITS = ("train", "val", "test")

@@ -5,9 +5,9 @@
   file is loaded unchecked, so every load here checks it first. `$D2LFT_WEIGHTS_URL` (a mirror's
   base URL, or a folder) serves the same files, under the same check.
 - A rehearsal (`tools/rehearsal.py`) serves a stand-in file under torchvision's name from 127.0.0.1 and
-  declares its own SHA-256 (`d2lft.downloads.stand_in`), accepted only into a separate `$TORCH_HOME`.
+  declares its own SHA-256 (`d2lft.worlds.downloads.stand_in`), accepted only into a separate `$TORCH_HOME`.
 - `mini` world: the same torchvision architecture, pretrained on drawn foods (`hotdog` among them)
-  by `d2lft.mini.source`, shipped in `data/mini-source/`; its SHA-256 is checked the same way.
+  by `d2lft.worlds.mini.source`, shipped in `data/mini-source/`; its SHA-256 is checked the same way.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ import torch
 import torchvision
 from torch import nn
 
-from .downloads import DownloadError, download_url, mirrored, stand_in
 from .files import file_hash
-from .mini.source import mini_source_file
 from .settings import setting
 from .worlds import World, get_world
+from .worlds.downloads import DownloadError, download_url, mirrored, stand_in
+from .worlds.mini.pretrain import mini_source_file
 
 _HASH_IN_NAME = re.compile(r"-([a-f0-9]{8,})\.")  # torch.hub's convention: name-<sha256 prefix>.pth
 

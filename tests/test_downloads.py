@@ -18,7 +18,7 @@ from conftest import Route
 from PIL import Image
 
 import d2lft
-from d2lft import downloads as dl
+from d2lft.worlds import downloads as dl
 
 
 def _zip(members: dict[str, bytes]) -> bytes:
@@ -53,7 +53,7 @@ def test_good_archive_downloads_verifies_and_extracts(hub, data_home, http_serve
     out = d2lft.download_extract("toy")
     assert out == data_home / "toy"
     assert (out / "train" / "hotdog" / "0.txt").read_bytes() == b"a"
-    assert d2lft.downloads.sha1sum(data_home / "toy.zip") == hashlib.sha1(GOOD).hexdigest()
+    assert d2lft.worlds.downloads.sha1sum(data_home / "toy.zip") == hashlib.sha1(GOOD).hexdigest()
     assert _leftovers(data_home) == ["toy", "toy.zip"]  # no temporary files left
     # A second call is a verified cache hit: no new request, nothing re-extracted.
     (out / "train" / "hotdog" / "0.txt").write_bytes(b"kept")
@@ -70,8 +70,8 @@ def test_default_folder_is_the_repository_data_folder(monkeypatch, tmp_path):
 
 def test_wrong_checksum_names_both_checksums_and_keeps_nothing(hub, data_home):
     url = hub(GOOD, sha1="0" * 40)
-    with pytest.raises(d2lft.downloads.ChecksumError) as err:
-        d2lft.downloads.download("toy")
+    with pytest.raises(d2lft.worlds.downloads.ChecksumError) as err:
+        d2lft.worlds.downloads.download("toy")
     message = str(err.value)
     assert url in message and "0" * 40 in message and hashlib.sha1(GOOD).hexdigest() in message
     assert "toy.zip" in message
@@ -81,46 +81,46 @@ def test_wrong_checksum_names_both_checksums_and_keeps_nothing(hub, data_home):
 def test_http_404_is_an_error_naming_the_url(monkeypatch, http_server, data_home):
     url = http_server.url + "/missing.zip"
     monkeypatch.setitem(dl.DATA_HUB, "toy", (url, "0" * 40))
-    with pytest.raises(d2lft.downloads.DownloadError, match="HTTP 404") as err:
-        d2lft.downloads.download("toy")
+    with pytest.raises(d2lft.worlds.downloads.DownloadError, match="HTTP 404") as err:
+        d2lft.worlds.downloads.download("toy")
     assert url in str(err.value)
     assert _leftovers(data_home) == []
 
 
 def test_interrupted_transfer_keeps_nothing_and_the_next_call_recovers(hub, data_home):
     hub(GOOD[:100], sha1=hashlib.sha1(GOOD).hexdigest(), content_length=len(GOOD))
-    with pytest.raises(d2lft.downloads.DownloadError, match="interrupted after 100 of"):
-        d2lft.downloads.download("toy")
+    with pytest.raises(d2lft.worlds.downloads.DownloadError, match="interrupted after 100 of"):
+        d2lft.worlds.downloads.download("toy")
     assert _leftovers(data_home) == []
     hub(GOOD)
-    assert d2lft.downloads.sha1sum(d2lft.downloads.download("toy")) == hashlib.sha1(GOOD).hexdigest()
+    assert d2lft.worlds.downloads.sha1sum(d2lft.worlds.downloads.download("toy")) == hashlib.sha1(GOOD).hexdigest()
 
 
 def test_html_error_page_is_caught_by_the_checksum(hub, data_home):
     hub(b"<html>Access denied</html>", sha1=hashlib.sha1(GOOD).hexdigest(), content_type="text/html")
-    with pytest.raises(d2lft.downloads.ChecksumError):
-        d2lft.downloads.download("toy")
+    with pytest.raises(d2lft.worlds.downloads.ChecksumError):
+        d2lft.worlds.downloads.download("toy")
     assert _leftovers(data_home) == []
 
 
 def test_unreachable_server_is_an_error_not_a_hang(monkeypatch, data_home):
     monkeypatch.setitem(dl.DATA_HUB, "toy", ("http://127.0.0.1:9/toy.zip", "0" * 40))
-    with pytest.raises(d2lft.downloads.DownloadError, match="127.0.0.1:9"):
-        d2lft.downloads.download("toy", timeout=2)
+    with pytest.raises(d2lft.worlds.downloads.DownloadError, match="127.0.0.1:9"):
+        d2lft.worlds.downloads.download("toy", timeout=2)
 
 
 def test_corrupt_cached_file_is_downloaded_again(hub, data_home, http_server):
     hub(GOOD)
     data_home.mkdir(parents=True)
     (data_home / "toy.zip").write_bytes(b"damaged")
-    assert d2lft.downloads.sha1sum(d2lft.downloads.download("toy")) == hashlib.sha1(GOOD).hexdigest()
+    assert d2lft.worlds.downloads.sha1sum(d2lft.worlds.downloads.download("toy")) == hashlib.sha1(GOOD).hexdigest()
     assert http_server.hits == ["/toy.zip"]
 
 
 @pytest.mark.parametrize("evil", ["../escape.txt", "toy/../../escape.txt", "/tmp/d2lft-escape.txt"])
 def test_archive_members_outside_the_folder_are_refused(hub, data_home, evil):
     hub(_zip({"toy/ok.txt": b"ok", evil: b"evil"}))
-    with pytest.raises(d2lft.downloads.UnsafeArchiveError, match="outside"):
+    with pytest.raises(d2lft.worlds.downloads.UnsafeArchiveError, match="outside"):
         d2lft.download_extract("toy")
     assert not (data_home.parent / "escape.txt").exists()
     assert not Path("/tmp/d2lft-escape.txt").exists()
@@ -133,8 +133,8 @@ def test_symlinks_in_tar_archives_are_refused(tmp_path):
         link = tarfile.TarInfo("toy/link")
         link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
         t.addfile(link)
-    with pytest.raises(d2lft.downloads.UnsafeArchiveError, match="link"):
-        d2lft.downloads.extract_archive(archive, tmp_path / "out")
+    with pytest.raises(d2lft.worlds.downloads.UnsafeArchiveError, match="link"):
+        d2lft.worlds.downloads.extract_archive(archive, tmp_path / "out")
     assert not (tmp_path / "out" / "toy" / "link").exists()
 
 
@@ -148,7 +148,7 @@ def test_half_extracted_folder_is_extracted_again(hub, data_home):
 
 def test_unknown_name_lists_the_known_ones():
     with pytest.raises(KeyError, match="hotdog"):
-        d2lft.downloads.download("no-such-dataset")
+        d2lft.worlds.downloads.download("no-such-dataset")
 
 
 def test_the_hotdog_world_downloads_its_archive_through_data_hub(monkeypatch, data_home, http_server):
@@ -171,7 +171,7 @@ def test_a_killed_download_leaves_no_file_and_the_next_call_recovers(hub, data_h
     body = GOOD * 200  # large enough to be cut in the middle
     url = hub(body, stall=20)
     sha1 = hashlib.sha1(body).hexdigest()
-    script = f"from d2lft import downloads; downloads.DATA_HUB['toy'] = ({url!r}, {sha1!r}); downloads.download('toy')"
+    script = f"from d2lft.worlds import downloads as d; d.DATA_HUB['toy'] = ({url!r}, {sha1!r}); d.download('toy')"
     child = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "D2LFT_DATA": str(data_home)})
     deadline = time.monotonic() + 30
     while not any(p.stat().st_size for p in data_home.glob(".toy.zip.*.part")) if data_home.exists() else True:
@@ -183,7 +183,7 @@ def test_a_killed_download_leaves_no_file_and_the_next_call_recovers(hub, data_h
     (part,) = data_home.glob(".toy.zip.*.part")
     os.utime(part, (time.time() - 7200, time.time() - 7200))  # as if it had been left there long ago
     hub(body)
-    assert d2lft.downloads.sha1sum(d2lft.downloads.download("toy")) == sha1
+    assert d2lft.worlds.downloads.sha1sum(d2lft.worlds.downloads.download("toy")) == sha1
     assert _leftovers(data_home) == ["toy.zip"]  # the stale partial file was cleaned up
 
 
@@ -193,15 +193,15 @@ def test_symlinks_in_zip_archives_are_refused(tmp_path):
         link = zipfile.ZipInfo("toy/link")
         link.external_attr = 0o120777 << 16  # a symbolic link
         z.writestr(link, "/etc/passwd")
-    with pytest.raises(d2lft.downloads.UnsafeArchiveError, match="link"):
-        d2lft.downloads.extract_archive(archive, tmp_path / "out")
+    with pytest.raises(d2lft.worlds.downloads.UnsafeArchiveError, match="link"):
+        d2lft.worlds.downloads.extract_archive(archive, tmp_path / "out")
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*"))
 
 
 def test_a_truncated_download_names_the_url(hub, data_home):
     url = hub(GOOD[:50], sha1=hashlib.sha1(GOOD).hexdigest(), content_length=len(GOOD))
-    with pytest.raises(d2lft.downloads.DownloadError) as err:
-        d2lft.downloads.download("toy")
+    with pytest.raises(d2lft.worlds.downloads.DownloadError) as err:
+        d2lft.worlds.downloads.download("toy")
     assert url in str(err.value)
 
 

@@ -13,7 +13,7 @@ from torch import nn
 
 import d2lft
 from d2lft import finetune
-from d2lft.mini.dataset import MINI_PHOTOS, make_mini_photos
+from d2lft.worlds.mini.dataset import MINI_PHOTOS, make_mini_photos
 
 
 def test_a_precision_needs_the_fast_path(capsys):

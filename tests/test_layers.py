@@ -14,14 +14,17 @@ PACKAGE = REPO_ROOT / "d2lft"
 # From the bottom up, as the package docstring draws it: a module may import only modules listed before it.
 LAYERS = """
 settings paths devices files imagenet
-downloads mini.drawing worlds
-mini.dataset data folders
+worlds.downloads worlds.mini.drawing worlds
+worlds.mini worlds.mini.source worlds.mini.dataset
+data folders
 metrics plot cam
 train fast decoded
-mini.source models checkpoint freeze
-distributed recipe lr_finder predict strategies
-finetune mini.__main__
+worlds.mini.pretrain models checkpoint freeze
+distributed recipe lr_finder
+predict strategies
+finetune worlds.mini.__main__
 """.split()
+WORLDS = "worlds."  # the worlds' machinery, in its own subpackage: everything but its pretraining sits below `data`
 TOOLS = REPO_ROOT / "tools"
 
 
@@ -44,7 +47,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_every_module_is_in_a_layer_and_imports_only_the_layers_below():
-    modules = {_module(p): p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py"}
+    modules = {_module(p): p for p in PACKAGE.rglob("*.py") if p != PACKAGE / "__init__.py"}
     assert sorted(modules) == sorted(LAYERS), "a new module: place it in LAYERS (and the package docstring)"
     upward = [
         f"{name} imports {target}"
@@ -53,6 +56,9 @@ def test_every_module_is_in_a_layer_and_imports_only_the_layers_below():
         if target in modules and LAYERS.index(target) >= LAYERS.index(name)
     ]
     assert upward == []
+    machinery = [name for name in LAYERS if name == WORLDS[:-1] or name.startswith(WORLDS)]
+    above_data = [name for name in machinery if LAYERS.index(name) > LAYERS.index("data")]
+    assert above_data == ["worlds.mini.pretrain", "worlds.mini.__main__"]  # trains through `train.fit`; its command
 
 
 def test_the_package_never_imports_the_tools_and_the_tools_import_it_by_name():
@@ -83,7 +89,7 @@ def test_the_package_exports_every_name_a_notebook_calls_and_each_exists():
         for cell in json.loads(path.read_text())["cells"]:
             if cell["cell_type"] == "code":
                 used |= set(re.findall(r"\bd2lft\.([A-Za-z_]\w*)", "".join(cell["source"])))
-    submodules = {p.stem for p in PACKAGE.glob("*.py")} | {"mini"}
+    submodules = {p.stem for p in PACKAGE.glob("*.py")} | {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
     assert used - submodules <= set(d2lft.__all__)
     assert all(hasattr(d2lft, name) for name in d2lft.__all__)
     assert len(d2lft.__all__) <= len(used) + 10  # a small surface: what students call, and a few book names

@@ -11,7 +11,7 @@ import torch
 from conftest import Route
 
 import d2lft
-from d2lft.mini import drawing, source
+from d2lft.worlds.mini import drawing, pretrain, source
 
 RESNET18_FILE = "resnet18-f37072fd.pth"
 
@@ -119,10 +119,10 @@ def test_mini_source_model_is_built_once_verified_and_rebuilt_when_the_recipe_ch
 
 
 def test_the_shipped_mini_source_loads_as_it_was_built(data_home, monkeypatch):
-    monkeypatch.setattr(source, "build_mini_source", lambda *args, **kwargs: pytest.fail("rebuilt, not loaded"))
+    monkeypatch.setattr(pretrain, "build_mini_source", lambda *args, **kwargs: pytest.fail("rebuilt, not loaded"))
     net, categories = d2lft.load_pretrained("resnet18", d2lft.get_world("mini"))
     meta = json.loads((source.SHIPPED_MINI_SOURCE / "resnet18.json").read_text())
-    assert meta["recipe"] == source._recipe("resnet18") and meta["dtype"] == "float16"
+    assert meta["recipe"] == source.recipe_for("resnet18") and meta["dtype"] == "float16"
     assert categories == meta["categories"] == source.mini_source_categories()
     assert net.conv1.weight.dtype == torch.float32 and not (data_home / "mini-source").exists()
     assert meta["val_acc"] > 0.5  # 12 classes: chance is 0.083

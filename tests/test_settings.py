@@ -7,8 +7,9 @@ import re
 import pytest
 
 import d2lft
-from d2lft import downloads, settings
+from d2lft import settings
 from d2lft.paths import REPO_ROOT
+from d2lft.worlds import downloads
 from tests.conftest import Route
 
 

@@ -11,8 +11,8 @@ import d2lft
 from d2lft import strategies
 from d2lft.folders import photo_splits
 from d2lft.metrics import History
-from d2lft.mini.dataset import make_mini_photos
 from d2lft.strategies import Photos, Run, choose
+from d2lft.worlds.mini.dataset import make_mini_photos
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ from conftest import Route
 from PIL import Image
 
 import d2lft
-from d2lft import downloads
 from d2lft.files import COMPLETE_MARKER
+from d2lft.worlds import downloads
 
 
 def test_the_environment_variable_picks_the_world(monkeypatch):
@@ -83,8 +83,8 @@ def test_the_hotdog_world_takes_the_laptop_recipe_on_a_cpu_and_the_books_on_a_gp
 
 def test_mini_dataset_has_the_books_layout_and_is_deterministic(tmp_path):
     counts = {"train": 6, "test": 3}
-    a = d2lft.mini.dataset.make_mini_hotdog(tmp_path / "a", counts)
-    b = d2lft.mini.dataset.make_mini_hotdog(tmp_path / "b", counts)
+    a = d2lft.worlds.mini.dataset.make_mini_hotdog(tmp_path / "a", counts)
+    b = d2lft.worlds.mini.dataset.make_mini_hotdog(tmp_path / "b", counts)
     for split, n in counts.items():
         for label in d2lft.CLASSES:
             assert len(list((a / split / label).glob("*.jpg"))) == n
@@ -96,19 +96,19 @@ def test_mini_dataset_has_the_books_layout_and_is_deterministic(tmp_path):
 
 def test_mini_dataset_is_reused_and_rebuilt_when_stale(tmp_path):
     counts = {"train": 2, "test": 1}
-    folder = d2lft.mini.dataset.make_mini_hotdog(tmp_path / "m", counts)
+    folder = d2lft.worlds.mini.dataset.make_mini_hotdog(tmp_path / "m", counts)
     first = next(folder.rglob("*.jpg"))
     stamp = first.stat().st_mtime_ns
-    d2lft.mini.dataset.make_mini_hotdog(folder, counts)
+    d2lft.worlds.mini.dataset.make_mini_hotdog(folder, counts)
     assert first.stat().st_mtime_ns == stamp  # reused, not regenerated
     (folder / COMPLETE_MARKER).write_text("an older recipe\n")
     (folder / "train" / "junk").mkdir()
-    d2lft.mini.dataset.make_mini_hotdog(folder, counts)
+    d2lft.worlds.mini.dataset.make_mini_hotdog(folder, counts)
     assert not (folder / "train" / "junk").exists()
 
 
 def test_mini_train_and_test_images_differ(tmp_path):
-    folder = d2lft.mini.dataset.make_mini_hotdog(tmp_path / "m", {"train": 5, "test": 5})
+    folder = d2lft.worlds.mini.dataset.make_mini_hotdog(tmp_path / "m", {"train": 5, "test": 5})
     train = {p.read_bytes() for p in (folder / "train").rglob("*.jpg")}
     test = {p.read_bytes() for p in (folder / "test").rglob("*.jpg")}
     assert not train & test

@@ -13,8 +13,8 @@ import pytest
 import torch
 
 import d2lft
-from d2lft import downloads as dl
 from d2lft.paths import REPO_ROOT
+from d2lft.worlds import downloads as dl
 from tests.conftest import Route
 from tools import rehearsal
 

@@ -9,9 +9,8 @@ from pathlib import Path
 from PIL import Image
 from tqdm.auto import tqdm
 
-from .. import worlds
-from ..files import build_once
-from ..worlds import CLASSES
+from ... import worlds
+from ...files import build_once
 from . import drawing
 
 _OTHERS = [food for food in drawing.FOODS if food != "hotdog"]
@@ -39,7 +38,7 @@ def make_mini_hotdog(folder: str | os.PathLike, counts: dict[str, int] | None = 
     half-written, is generated again; one that matches is used as it is.
     """
     counts = counts or worlds.MINI_COUNTS
-    jobs = [(split, label, i) for split, n in counts.items() for label in CLASSES for i in range(n)]
+    jobs = [(split, label, i) for split, n in counts.items() for label in worlds.CLASSES for i in range(n)]
 
     def fill(staging: Path) -> None:
         for split, label, i in tqdm(jobs, desc="generating mini hotdog dataset", leave=False):

@@ -39,9 +39,9 @@ from pathlib import Path, PurePosixPath
 
 from tqdm.auto import tqdm
 
-from .files import atomic_folder, atomic_write, file_hash
-from .paths import data_dir
-from .settings import VARIABLES, setting
+from ..files import atomic_folder, atomic_write, file_hash
+from ..paths import data_dir
+from ..settings import VARIABLES, setting
 
 log = logging.getLogger("d2lft")
 

@@ -1,11 +1,7 @@
-"""The mini world's source model: a torchvision ResNet-18 pretrained on drawn foods, shipped with the course.
-
-It stands in for ImageNet: 12 food categories (`hotdog` among them, as ImageNet has one), drawn by
-`d2lft.mini.drawing` with seeds that never overlap the mini hotdog dataset's, and trained by a fixed
-recipe. It was built once and is shipped in `data/mini-source/` with its recipe, SHA-256 and the
-machine it was built on, so every machine fine-tunes from the same weights; it is rebuilt only when
-the recipe (an explicit version and its values, not a hash of this code) no longer matches.
-`python -m d2lft.mini` rebuilds it (minutes on a CPU).
+"""Pretraining the mini world's source model (`d2lft.worlds.mini.source`) by its recipe, through the
+course's one epoch loop (`d2lft.train.fit`): the only module of `d2lft.worlds` that sits above the training
+code. `python -m d2lft.worlds.mini` rebuilds the shipped model (minutes on a CPU); the rehearsal pretrains
+its stand-in ImageNet model here too.
 """
 
 from __future__ import annotations
@@ -22,72 +18,24 @@ import torchvision
 from torch import nn
 from torchvision import transforms
 
-from ..data import hotdog_augs
-from ..devices import describe_cpu
-from ..files import atomic_write
-from ..metrics import Accumulator, History, accuracy, evaluate_accuracy
-from ..paths import REPO_ROOT, data_dir
-from ..train import divergence_error, fit
+from ...data import hotdog_augs
+from ...devices import describe_cpu
+from ...files import atomic_write
+from ...metrics import Accumulator, History, accuracy, evaluate_accuracy
+from ...paths import data_dir
+from ...train import divergence_error, fit
 from . import drawing
+from .source import SHIPPED_MINI_SOURCE, find_mini_source, mini_source_categories, recipe_for
 
 log = logging.getLogger("d2lft")
-
-MINI_SOURCE_RECIPE = {
-    "version": 2,  # raise it when the training code below changes what it builds
-    "arch": "resnet18",
-    "crop_size": 32,  # the mini world's
-    "resize_size": 37,
-    # Crops of at least a quarter of the photo (the book's RandomResizedCrop goes down to 8%): at 32 px an 8%
-    # crop is a 9-pixel patch, often table only. Version 1 (200 images per class, 10 epochs, 8% crops)
-    # reached 0.56 validation accuracy; this one reaches about 0.95, a source that knows its task as
-    # ImageNet's ResNet-18 knows its own.
-    "crop_scale": 0.25,
-    "images_per_class": 400,
-    "val_images_per_class": 40,
-    "epochs": 20,
-    "batch_size": 64,
-    "lr": 0.1,  # SGD with momentum, one-cycle schedule, mean loss
-    "weight_decay": 5e-4,
-    "seed": 0,
-}
-# The repository ships the source model built once from this recipe (`data/mini-source/`), so every
-# machine fine-tunes from the same weights; `python -m d2lft.mini` rebuilds it (minutes on a CPU).
-SHIPPED_MINI_SOURCE = REPO_ROOT / "data" / "mini-source"
-
-
-def mini_source_categories() -> list[str]:
-    """The mini source model's category names, in output order (like ImageNet's list, `hotdog` inside)."""
-    return sorted(drawing.FOODS)
-
-
-def _recipe(arch: str) -> dict:
-    return {**MINI_SOURCE_RECIPE, "arch": arch, "drawing_version": drawing.DRAWING_VERSION}
-
-
-def _valid_meta(folder: Path, arch: str) -> dict | None:
-    meta_path = folder / f"{arch}.json"
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    if meta.get("recipe") == _recipe(arch) and (folder / meta.get("file", "-")).exists():
-        return meta
-    return None
 
 
 def mini_source_file(arch: str = "resnet18") -> tuple[Path, dict]:
     """The source model's weights file and its metadata: built here, else shipped, else built now."""
-    if arch != MINI_SOURCE_RECIPE["arch"]:
-        raise ValueError(
-            f"The mini world pretrains only {MINI_SOURCE_RECIPE['arch']}; build {arch} with "
-            f"torchvision.models.get_model({arch!r}, weights=None) for its structure, or use D2LFT_WORLD=hotdog."
-        )
-    folder = data_dir() / "mini-source"
-    for candidate in dict.fromkeys([folder, SHIPPED_MINI_SOURCE]):  # built here first, else the shipped one
-        meta = _valid_meta(candidate, arch)
-        if meta:
-            folder = candidate
-            break
-    else:
-        meta = build_mini_source(arch)
-    return folder / meta["file"], meta
+    if found := find_mini_source(arch):
+        return found
+    meta = build_mini_source(arch)
+    return data_dir() / "mini-source" / meta["file"], meta
 
 
 def render_split(namespace: str, split: str, per_class: int, categories: list[str],
@@ -161,7 +109,7 @@ def pretrain(net: nn.Module, train: list[tuple], val: list[tuple], recipe: dict,
 
 def build_mini_source(arch: str = "resnet18", folder: Path | None = None) -> dict:
     """Pretrain the mini world's source model on synthetic foods (minutes on a CPU); store it in `folder`."""
-    recipe, categories, start = _recipe(arch), mini_source_categories(), time.perf_counter()
+    recipe, categories, start = recipe_for(arch), mini_source_categories(), time.perf_counter()
     train = render_split("mini-source", "train", recipe["images_per_class"], categories)
     val = render_split("mini-source", "val", recipe["val_images_per_class"], categories)
     torch.manual_seed(recipe["seed"])
@@ -182,7 +130,7 @@ def store_mini_source(net: nn.Module, arch: str, val, seconds: float, folder: Pa
     with atomic_write(folder / name, "wb") as f:
         f.write(buffer.getvalue())
     meta = {
-        "recipe": _recipe(arch),
+        "recipe": recipe_for(arch),
         "file": name,
         "sha256": digest,
         "dtype": "float16",
@@ -204,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     """Rebuild the mini world's source model from its recipe (to check it, or after changing the recipe)."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m d2lft.mini", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m d2lft.worlds.mini", description=main.__doc__)
     parser.add_argument("--into", type=Path, default=SHIPPED_MINI_SOURCE, help="folder (default: the shipped one)")
     args = parser.parse_args(argv)
     meta = build_mini_source("resnet18", args.into)
