@@ -6,6 +6,7 @@ import copy
 import functools
 import logging
 import os
+import shutil
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,10 +14,12 @@ from pathlib import Path
 import numpy as np
 import torch
 import torchvision
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 from torchvision import transforms
+from tqdm.auto import tqdm
 
 from .devices import try_gpu
+from .files import build_once
 from .imagenet import normalize
 from .paths import data_dir
 from .worlds import CLASSES, World, get_world
@@ -32,6 +35,56 @@ def hotdog_dir(world: World | None = None) -> Path:
     if world.name == "hotdog":
         return download_extract("hotdog")
     return make_mini_hotdog(data_dir() / "mini-hotdog", world.images_per_class)
+
+
+def sketch(img: Image.Image) -> Image.Image:
+    """A line drawing of a photo: its edges, dark on white, no colour or texture left. The same task in a
+    domain far from the photos a source model learned on. Edges are found at 128 pixels on the shorter side
+    at most (a large photo is drawn small and scaled back), so lines look alike at every photo size."""
+    scale = min(1.0, 128 / min(img.size))
+    small = img if scale == 1 else img.resize([round(side * scale) for side in img.size], Image.LANCZOS)
+    short = min(small.size)
+    gray = small.convert("L").filter(ImageFilter.GaussianBlur(max(1.0, short / 90)))
+    edges = np.asarray(gray.filter(ImageFilter.FIND_EDGES), dtype=np.float32)
+    lines = Image.fromarray((255 - np.clip(edges * 6, 0, 255)).astype(np.uint8))
+    lines = lines.filter(ImageFilter.MinFilter(max(3, 2 * (short // 64) + 1)))
+    return (lines if scale == 1 else lines.resize(img.size, Image.BILINEAR)).convert("RGB")
+
+
+def recipe_dir(world: World | None = None) -> Path:
+    """A folder of just the images the world's recipe uses, in the `{train,test}/<class>/` layout: the dataset
+    itself, or the laptop recipe's subset, copied once into `data/hotdog-photos/`."""
+    world = world or get_world()
+    root = hotdog_dir(world)
+    if not world.subset:
+        return root
+
+    def fill(staging: Path) -> None:
+        for split, subset in zip(("train", "test"), hotdog_datasets(world)):
+            for i in subset.indices:
+                path, label = subset.dataset.samples[i]
+                target = staging / split / CLASSES[label] / Path(path).name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+
+    return build_once(data_dir() / "hotdog-photos", f"{sorted(world.subset.items())}\n", fill)
+
+
+def sketch_dir(world: World | None = None) -> Path:
+    """The images of `recipe_dir` as line drawings (`sketch`), in the same layout, drawn once into
+    `data/<world>-sketches/`: the same task, far from the photos the source model learned on."""
+    world = world or get_world()
+    photos = recipe_dir(world)
+
+    def fill(staging: Path) -> None:
+        files = sorted(p for p in photos.rglob("*") if p.parent.name in CLASSES)
+        for path in tqdm(files, desc="drawing sketches", leave=False):
+            out = staging / path.relative_to(photos).with_suffix(".png")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            sketch(load_image(path)).save(out)
+
+    stamp = f"sketch version 2, {sorted(world.used_per_class.items())}\n"
+    return build_once(data_dir() / f"{world.name}-sketches", stamp, fill)
 
 
 def hotdog_augs(crop_size: int = 224, resize_size: int = 256) -> tuple[transforms.Compose, transforms.Compose]:

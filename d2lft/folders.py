@@ -16,10 +16,10 @@ skipped and listed; what cannot be used stops with an error that names the folde
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +27,8 @@ from pathlib import Path
 import torch
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
-from .data import HEIF_SUFFIXES, deal, hotdog_datasets, hotdog_dir, load_image
-from .files import atomic_write, build_once
+from .data import HEIF_SUFFIXES, deal, load_image, recipe_dir
+from .files import atomic_write
 from .paths import data_dir
 from .worlds import World, get_world
 from .worlds.mini.dataset import make_mini_photos
@@ -83,6 +83,16 @@ class PhotoSplits:
             raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
         samples = [(str(self.root / path), label) for path, label in self.files[split]]
         return PhotoFolder(self.root, list(self.classes), samples, transform)
+
+    def with_fewer_training_images(self, per_class: int, seed: int = 0) -> PhotoSplits:
+        """These splits with at most `per_class` training images of each class, drawn with `seed`; validation
+        and test unchanged, so that runs on less data are measured on the same images."""
+        generator, train = torch.Generator().manual_seed(seed), []
+        for label in range(len(self.classes)):
+            members = [f for f in self.files["train"] if f[1] == label]
+            picked, _ = deal(len(members), [per_class], generator)
+            train += [members[i] for i in picked]
+        return dataclasses.replace(self, files={**self.files, "train": sorted(train)})
 
     def counts(self) -> dict[str, list[int]]:
         """Images per class (in `classes` order) in each split."""
@@ -276,20 +286,8 @@ def _write(path: Path, root: Path, layout: str, seed: int, fractions: dict, clas
 def example_photos(world: World | None = None) -> Path:
     """A photo folder to practise on until you point to your own: the mini world's five drawn foods
     (`root/<class>/`), or the book's photos in the hotdog world (`root/{train,test}/<class>/`; with the
-    laptop recipe, copies of its subset, in `data/hotdog-photos/`)."""
+    laptop recipe, copies of its subset: `d2lft.data.recipe_dir`)."""
     world = world or get_world()
     if world.name == "mini":
         return make_mini_photos(data_dir() / "mini-photos")
-    root = hotdog_dir(world)
-    if not world.subset:
-        return root
-
-    def fill(staging: Path) -> None:
-        for split, subset in zip(("train", "test"), hotdog_datasets(world)):
-            for i in subset.indices:
-                path, label = subset.dataset.samples[i]
-                target = staging / split / subset.dataset.classes[label] / Path(path).name
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target)
-
-    return build_once(data_dir() / "hotdog-photos", f"{sorted(world.subset.items())}\n", fill)
+    return recipe_dir(world)

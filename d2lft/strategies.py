@@ -2,7 +2,9 @@
 
 - `probe`: a linear head on features the frozen backbone computes once (no augmentation; seconds);
 - `last-stage`: `layer4` and the head train, the rest frozen with its BatchNorm kept in eval mode;
-- `full`: every layer trains, the head at 10x the rate (the book's recipe).
+- `full`: every layer trains, the head at 10x the rate (the book's recipe);
+- `scratch`, to compare with: the same architecture with random weights, every layer at the head's rate (the
+  book's scratch recipe); never chosen for your photos, as pretrained weights win on a few hundred images.
 
 Each run returns its network, its `History` (validation accuracy per epoch) and its wall time, features
 and decoding included. `estimate_seconds` times two real training steps per strategy before anything
@@ -30,10 +32,10 @@ from .paths import data_dir
 from .recipe import fine_tuning_trainer, replace_fc
 from .train import sgd_step, timed, train_ch13
 
-STRATEGIES = ("probe", "last-stage", "full")
+STRATEGIES = ("probe", "last-stage", "full")  # what `choose` picks from
 # A head on cached features costs next to nothing an epoch. The others take 3, as the laptop and mini recipes:
 # over 5 seeds of the rehearsed laptop recipe, validation accuracy after 3 epochs had the median of 5 (docs/worlds.md).
-EPOCHS = {"probe": 30, "last-stage": 3, "full": 3}
+EPOCHS = {"probe": 30, "last-stage": 3, "full": 3, "scratch": 3}
 
 
 @dataclass
@@ -86,9 +88,10 @@ class Photos:
 
 
 def build(strategy: str, source: nn.Module, num_classes: int) -> nn.Module:
-    """The source network with a new head, frozen as `strategy` says (`probe` is built by `train`)."""
-    if strategy not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
+    """The source network with a new head, frozen as `strategy` says, or re-initialised for `scratch` (`probe` is
+    built by `train`)."""
+    if strategy not in (*STRATEGIES, "scratch"):
+        raise ValueError(f"strategy must be one of {(*STRATEGIES, 'scratch')}, not {strategy!r}")
     net = copy.deepcopy(source)
     if strategy == "last-stage":
         set_parameter_requires_grad(net, True)
@@ -96,6 +99,12 @@ def build(strategy: str, source: nn.Module, num_classes: int) -> nn.Module:
     if strategy == "last-stage":
         unfreeze_children(net, ["layer4", "fc"])
         keep_frozen_bn_in_eval(net)
+    if strategy == "scratch":  # random weights, drawn as torchvision's ResNet draws them
+        for module in net.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            elif hasattr(module, "reset_parameters"):
+                module.reset_parameters()
     return net
 
 
@@ -125,7 +134,10 @@ def train(
         net.to(device)
     else:
         net = build(strategy, source, photos.num_classes)
-        trainer = fine_tuning_trainer(net, lr, photos.batch_size)
+        if strategy == "scratch":  # the book's: one rate for every layer, ten times the base rate
+            trainer = fine_tuning_trainer(net, 10 * lr, photos.batch_size, param_group=False)
+        else:
+            trainer = fine_tuning_trainer(net, lr, photos.batch_size)
         history = train_fast(net, photos.loader(train_split, train=True), photos.loader(held_out), loss, trainer,
                              epochs, [device], plot, held_out=held_out, test_each_epoch=each_epoch)  # fmt: skip
     return Run(strategy, seed, net, history, time.perf_counter() - start, len(photos.splits.files[held_out]))

@@ -28,6 +28,17 @@ def test_book_transforms_give_normalised_crops():
     )
 
 
+def test_a_sketch_keeps_the_size_and_lines_but_no_colour():
+    for size in [(120, 90), (1200, 900)]:  # a small drawing, and a photo drawn small and scaled back
+        img = Image.new("RGB", size, (250, 230, 60))
+        w, h = size
+        img.paste((40, 20, 160), (w // 4, h // 4, 3 * w // 4, 3 * h // 4))  # a dark blue box on a yellow table
+        drawing = np.asarray(d2lft.data.sketch(img))
+        assert drawing.shape == (h, w, 3) and (drawing[..., 0] == drawing[..., 2]).all()  # gray: no colour left
+        assert drawing[h // 10, w // 10, 0] > 200 and drawing[h // 2, w // 2, 0] > 200  # white off the edges
+        assert drawing[h // 4 - h // 30 : h // 4 + h // 30, w // 2, 0].min() < 100  # dark on the box's edge
+
+
 def test_resize_with_one_number_keeps_the_aspect_ratio():
     from torchvision import transforms
 

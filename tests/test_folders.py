@@ -160,7 +160,6 @@ def test_the_hotdog_worlds_practice_folder_copies_the_laptop_recipes_subset_once
     root = tmp_path / "hotdog"
     for split, n in (("train", 6), ("test", 4)):
         make_image_folder(root / split, {"hotdog": n, "not-hotdog": n}, seed=n)
-    monkeypatch.setattr(d2lft.folders, "hotdog_dir", lambda world: root)
     monkeypatch.setattr(d2lft.data, "hotdog_dir", lambda world: root)  # where hotdog_datasets looks
     mini = d2lft.get_world("mini")
     world = dataclasses.replace(mini, name="hotdog", recipe=mini.recipe._replace(per_class={"train": 3, "test": 2}))
@@ -174,3 +173,18 @@ def test_the_hotdog_worlds_practice_folder_copies_the_laptop_recipes_subset_once
     assert photo_splits(practice).counts() == {"train": [2, 2], "val": [1, 1], "test": [2, 2]}
     (root / "train" / "hotdog" / "0.jpg").unlink()  # built once: the copy stays as it was
     assert d2lft.example_photos(world) == practice and len(list(practice.rglob("*.jpg"))) == 10
+    sketches = d2lft.data.sketch_dir(world)  # notebook 07's far target: the same images, drawn as lines
+    assert sorted(p.relative_to(sketches).with_suffix("") for p in sketches.rglob("*.png")) == sorted(
+        p.relative_to(practice).with_suffix("") for p in practice.rglob("*.jpg")
+    )
+
+
+def test_fewer_training_images_keep_validation_and_test_and_draw_by_seed(tmp_path):
+    root = make_image_folder(tmp_path / "photos", {"a": 20, "b": 20})
+    splits = photo_splits(root)
+    fewer = splits.with_fewer_training_images(5, seed=1)
+    assert fewer.counts()["train"] == [5, 5] and set(fewer.files["train"]) <= set(splits.files["train"])
+    assert fewer.files["val"] == splits.files["val"] and fewer.files["test"] == splits.files["test"]
+    assert fewer.files == splits.with_fewer_training_images(5, seed=1).files
+    assert fewer.files["train"] != splits.with_fewer_training_images(5, seed=2).files["train"]
+    assert splits.with_fewer_training_images(100).counts()["train"] == splits.counts()["train"]  # all, if fewer

@@ -43,6 +43,18 @@ def test_each_strategy_trains_only_what_it_says(setup):
         assert run.seconds > 0 and 0 <= run.accuracy <= 1
 
 
+def test_scratch_starts_from_random_weights_and_trains_every_layer_at_the_heads_rate(setup):
+    source, photos = setup
+    net = strategies.build("scratch", source, 5)
+    convs = [k for k in source.state_dict() if "conv" in k or "downsample.0" in k]
+    assert convs and not any(net.state_dict()[k].equal(source.state_dict()[k]) for k in convs)  # all drawn anew
+    assert net.bn1.running_mean.abs().sum() == 0 and net.fc.out_features == 5  # BatchNorm statistics reset too
+    run = strategies.train("scratch", source, photos, seed=0, epochs=1)
+    assert {"conv1", "layer1", "layer4"} <= _moved(run.net, net) and len(run.history.test_acc) == 1
+    with pytest.raises(ValueError, match="strategy must be one of"):
+        strategies.build("everything", source, 5)
+
+
 def test_the_final_model_trains_on_training_and_validation_images_and_is_tested_once(setup):
     source, photos = setup
     both = photos.loader("train+val")
