@@ -263,8 +263,9 @@ def deal(n: int, counts: Sequence[int], generator: torch.Generator) -> list[list
     return [*hands, order[start:]]
 
 
-def _draw_per_class(targets: Sequence[int], count, seed: int) -> tuple[list[int], list[int]]:
-    """Draw `count(n)` of each class's `n` indices with `seed`: (drawn, the rest), each sorted."""
+def draw_per_class(targets: Sequence[int], count, seed: int) -> tuple[list[int], list[int]]:
+    """Draw `count(n)` of each class's `n` indices with `seed` (`deal`, class by class): (drawn, the rest), each
+    sorted. Stratified: the validation split, a recipe's subset, fewer training images of a photo folder."""
     generator = torch.Generator().manual_seed(seed)
     drawn, rest = [], []
     for label in sorted(set(targets)):
@@ -281,7 +282,7 @@ def validation_split(
     """Split indices into (train, validation), stratified: `fraction` of each class, drawn with `seed`."""
     if not 0 < fraction < 1:
         raise ValueError(f"the validation fraction must lie between 0 and 1, not {fraction}")
-    val_ids, train_ids = _draw_per_class(targets, lambda n: max(1, round(fraction * n)), seed)
+    val_ids, train_ids = draw_per_class(targets, lambda n: max(1, round(fraction * n)), seed)
     return train_ids, val_ids
 
 
@@ -296,7 +297,7 @@ def split_indices(
     def used(ids: list[int], targets: Sequence[int], split: str) -> list[int]:
         if not world.subset:
             return ids
-        drawn, _ = _draw_per_class([targets[i] for i in ids], lambda n: min(n, world.subset[split]), seed=0)
+        drawn, _ = draw_per_class([targets[i] for i in ids], lambda n: min(n, world.subset[split]), seed=0)
         return [ids[i] for i in drawn]
 
     if validation:

@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
-from .data import HEIF_SUFFIXES, deal, load_image, recipe_dir
+from .data import HEIF_SUFFIXES, deal, draw_per_class, load_image, recipe_dir
 from .files import atomic_write
 from .paths import data_dir
 from .worlds import World, get_world
@@ -87,12 +87,9 @@ class PhotoSplits:
     def with_fewer_training_images(self, per_class: int, seed: int = 0) -> PhotoSplits:
         """These splits with at most `per_class` training images of each class, drawn with `seed`; validation
         and test unchanged, so that runs on less data are measured on the same images."""
-        generator, train = torch.Generator().manual_seed(seed), []
-        for label in range(len(self.classes)):
-            members = [f for f in self.files["train"] if f[1] == label]
-            picked, _ = deal(len(members), [per_class], generator)
-            train += [members[i] for i in picked]
-        return dataclasses.replace(self, files={**self.files, "train": sorted(train)})
+        files = self.files["train"]
+        picked, _ = draw_per_class([label for _, label in files], lambda n: min(n, per_class), seed)
+        return dataclasses.replace(self, files={**self.files, "train": [files[i] for i in picked]})
 
     def counts(self) -> dict[str, list[int]]:
         """Images per class (in `classes` order) in each split."""

@@ -33,6 +33,7 @@ from .recipe import fine_tuning_trainer, replace_fc
 from .train import sgd_step, timed, train_ch13
 
 STRATEGIES = ("probe", "last-stage", "full")  # what `choose` picks from
+TRAINABLE = (*STRATEGIES, "scratch")  # what `train` runs: scratch too, to compare with
 # A head on cached features costs next to nothing an epoch. The others take 3, as the laptop and mini recipes:
 # over 5 seeds of the rehearsed laptop recipe, validation accuracy after 3 epochs had the median of 5 (docs/worlds.md).
 EPOCHS = {"probe": 30, "last-stage": 3, "full": 3, "scratch": 3}
@@ -90,8 +91,8 @@ class Photos:
 def build(strategy: str, source: nn.Module, num_classes: int) -> nn.Module:
     """The source network with a new head, frozen as `strategy` says, or re-initialised for `scratch` (`probe` is
     built by `train`)."""
-    if strategy not in (*STRATEGIES, "scratch"):
-        raise ValueError(f"strategy must be one of {(*STRATEGIES, 'scratch')}, not {strategy!r}")
+    if strategy not in TRAINABLE:
+        raise ValueError(f"strategy must be one of {TRAINABLE}, not {strategy!r}")
     net = copy.deepcopy(source)
     if strategy == "last-stage":
         set_parameter_requires_grad(net, True)
