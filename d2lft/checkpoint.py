@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .files import atomic_write
+from .support.files import atomic_write
 
 
 def save_checkpoint(net: nn.Module, path: str | os.PathLike) -> Path:

@@ -4,7 +4,7 @@
 synchronisation inside an epoch (the loss is still checked for divergence, once per epoch), and an
 explicit `precision`: float32, or bfloat16 autocast (the default only on CUDA GPUs that support it).
 Its examples/sec counts the whole epoch, data loading included, and its last line names the
-precision. Pair it with `d2lft.decoded.load_data_hotdog_decoded`, which decodes every image once.
+precision. Pair it with `d2lft.load_data_hotdog_decoded` (`d2lft.speed.decoded`), which decodes every image once.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from torch import nn
 
 from .devices import try_all_gpus
 from .metrics import Accumulator, History, evaluate_accuracy
-from .settings import setting
+from .support.settings import setting
 from .train import divergence_error, fit, place, training_animator
 
 PRECISIONS = ("fp32", "bf16")

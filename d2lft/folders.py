@@ -27,9 +27,10 @@ from pathlib import Path
 import torch
 from torchvision.datasets.folder import IMG_EXTENSIONS
 
-from .data import HEIF_SUFFIXES, deal, draw_per_class, load_image, recipe_dir
-from .files import atomic_write
-from .paths import data_dir
+from .data import deal, draw_per_class, recipe_dir
+from .support.files import atomic_write
+from .support.images import HEIF_SUFFIXES, load_image
+from .support.paths import data_dir
 from .worlds import World, get_world
 from .worlds.mini.dataset import make_mini_photos
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from .settings import setting
+from .support.settings import setting
 
 
 class Accumulator:

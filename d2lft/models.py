@@ -1,72 +1,25 @@
 """Pretrained source models for both worlds, behind one call: `load_pretrained(arch)`.
 
 - `hotdog` world: torchvision's weights API (`ResNet18_Weights.IMAGENET1K_V1`) and ImageNet's
-  1000 category names. torch checks a weights file's SHA-256 only when it downloads it; a cached
-  file is loaded unchecked, so every load here checks it first. `$D2LFT_WEIGHTS_URL` (a mirror's
-  base URL, or a folder) serves the same files, under the same check.
-- A rehearsal (`tools/rehearsal.py`) serves a stand-in file under torchvision's name from 127.0.0.1 and
-  declares its own SHA-256 (`d2lft.worlds.downloads.stand_in`), accepted only into a separate `$TORCH_HOME`.
+  1000 category names.
 - `mini` world: the same torchvision architecture, pretrained on drawn foods (`hotdog` among them)
-  by `d2lft.worlds.mini.source`, shipped in `data/mini-source/`; its SHA-256 is checked the same way.
+  by `d2lft.worlds.mini.pretrain`, shipped in `data/mini-source/`.
+
+Every weights file is checked against its SHA-256 before it is loaded (`d2lft.worlds.weights`), mirrors and
+a rehearsal's stand-ins included.
 """
 
 from __future__ import annotations
 
-import os
-import re
 import urllib.error
-from pathlib import Path
 
 import torch
 import torchvision
 from torch import nn
 
-from .files import file_hash
-from .settings import setting
 from .worlds import World, get_world
-from .worlds.downloads import DownloadError, download_url, mirrored, stand_in
 from .worlds.mini.pretrain import mini_source_file
-
-_HASH_IN_NAME = re.compile(r"-([a-f0-9]{8,})\.")  # torch.hub's convention: name-<sha256 prefix>.pth
-
-
-class WeightsError(RuntimeError):
-    """Pretrained weights are missing, corrupt, or cannot be downloaded."""
-
-
-def weights_cache_path(url: str) -> Path:
-    """Where torch.hub caches the file at `url`: `$TORCH_HOME/hub/checkpoints/<file name>`."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
-
-
-def _hash_in_name(path: Path) -> str:
-    match = _HASH_IN_NAME.search(path.name)
-    if not match:
-        raise ValueError(f"{path.name} carries no SHA-256 prefix in its name (like resnet18-f37072fd.pth)")
-    return match.group(1)
-
-
-def verify_weights_file(path: str | os.PathLike, expected: str | None = None) -> None:
-    """Check a weights file against `expected` (a SHA-256 or its prefix), else the prefix in its name."""
-    path = Path(path)
-    expected = expected or _hash_in_name(path)
-    actual = file_hash(path, "sha256")
-    if not actual.startswith(expected):
-        raise WeightsError(
-            f"The weights file {path} is corrupt or was changed: its SHA-256 starts with {actual[: len(expected)]}, "
-            f"expected {expected}. Delete it (rm '{path}') and run again to download or rebuild it."
-        )
-
-
-def fetch_weights(url: str, path: Path, mirror: str, expected: str | None = None) -> Path:
-    """torchvision's weights file `url`, fetched from `mirror` (a base URL or a folder) into torch's cache at
-    `path`, kept only if its SHA-256 starts with `expected`, by default the prefix in its name, as torch
-    checks the real download."""
-    expects = "the rehearsal's manifest expects" if expected else f"{path.name} names"
-    try:
-        return download_url(mirrored(url, mirror), path, expected or _hash_in_name(path), "sha256", expects=expects)
-    except DownloadError as e:
-        raise WeightsError(f"{e} (the mirror comes from D2LFT_WEIGHTS_URL={mirror})") from e
+from .worlds.weights import WeightsError, checked_imagenet_weights, verify_weights_file, weights_cache_path
 
 
 def load_pretrained(arch: str = "resnet18", world: World | None = None) -> tuple[nn.Module, list[str]]:
@@ -78,15 +31,8 @@ def load_pretrained(arch: str = "resnet18", world: World | None = None) -> tuple
         model = torchvision.models.get_model(arch, weights=None, num_classes=len(meta["categories"]))
         model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))  # float16 on disk -> float32
         return model, list(meta["categories"])
-    weights = torchvision.models.get_model_weights(arch)["IMAGENET1K_V1"]
+    weights = checked_imagenet_weights(arch)
     path = weights_cache_path(weights.url)
-    mirror = setting("D2LFT_WEIGHTS_URL") or ""
-    declared = stand_in(mirrored(weights.url, mirror), "TORCH_HOME") if mirror else None
-    expected = declared["sha256"] if declared else None  # None: the prefix in the file's name
-    if mirror and not path.exists():  # a classroom's or a region's copy of torchvision's files
-        fetch_weights(weights.url, path, mirror, expected)  # checked as it arrives
-    elif path.exists():
-        verify_weights_file(path, expected)
     try:
         model = torchvision.models.get_model(arch, weights=weights)
     except (urllib.error.URLError, OSError) as e:

@@ -1,14 +1,12 @@
 """Keep a fine-tuned model and use it: one file holding its weights, class names and preprocessing.
 
 `save_model` writes the file atomically. `load_model` reads it with `weights_only=True` (a model file
-cannot run code when loaded) and rebuilds the network, in any fresh process. `predict_files` and
-`python -m d2lft.predict MODEL IMAGES...` give each image file's most likely class and its probability.
+cannot run code when loaded) and rebuilds the network, in any fresh process. `predict_files` gives each
+image file's most likely class and its probability (`python -m d2lft predict MODEL IMAGES...` from a terminal).
 """
 
 from __future__ import annotations
 
-import argparse
-import csv
 import os
 import pickle
 from collections.abc import Sequence
@@ -21,12 +19,12 @@ from torch import nn
 from torchvision import transforms
 from tqdm.auto import tqdm
 
-from .data import BadImageError, load_image, resize_crop_normalize
+from .data import resize_crop_normalize
 from .devices import try_gpu
-from .files import atomic_write
-from .folders import IMAGE_SUFFIXES, images_under
 from .imagenet import IMAGENET_MEAN, IMAGENET_STD
 from .recipe import replace_fc
+from .support.files import atomic_write
+from .support.images import BadImageError, load_image
 
 MODEL_FORMAT, MODEL_VERSION = "d2lft-model", 1
 ARCHS = ("resnet18", "resnet34", "resnet50")  # torchvision ResNets: the head is `fc`
@@ -78,7 +76,7 @@ def load_model(path: str | os.PathLike, classes: Sequence[str] | None = None) ->
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"{path} does not exist. Train and save a model first, e.g. "
-                             f"python -m d2lft.finetune --data PHOTOS --save {path}")  # fmt: skip
+                             f"python -m d2lft finetune --data PHOTOS --save {path}")  # fmt: skip
     try:
         record = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as e:
@@ -145,57 +143,3 @@ def predict_files(
             flush()
     flush()
     return results  # type: ignore[return-value]
-
-
-def image_files(paths: Sequence[str | os.PathLike]) -> list[Path]:
-    """The files named, with each folder replaced by the image files under it (sorted; hidden ones skipped)."""
-    found = []
-    for path in map(Path, paths):
-        found += [path / f for f in images_under(path, path, [])] if path.is_dir() else [path]
-    return found
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m d2lft.predict",
-        description="Print the most likely class and its probability for each image file, under a saved model.",
-    )
-    parser.add_argument("model", help="a model file written by d2lft.save_model or python -m d2lft.finetune --save")
-    parser.add_argument("images", nargs="+", help="image files (JPEG, PNG, HEIC, ...), or folders of them")
-    parser.add_argument("--csv", default=None, help="write the predictions to this CSV file (path, label, "
-                        "probability, error) instead of printing them")  # fmt: skip
-    args = parser.parse_args(argv)
-    paths = image_files(args.images)
-    if not paths:
-        parser.exit(2, f"error: no image files in {', '.join(args.images)} (image files end in "
-                       f"{', '.join(IMAGE_SUFFIXES)}).\n")  # fmt: skip
-    try:
-        predictions = predict_files(args.model, paths, progress=True)
-    except ModelFileError as e:
-        parser.exit(2, f"error: {e}\n")
-    unreadable = sum(p.error is not None for p in predictions)
-    if args.csv:
-        with atomic_write(args.csv, "w") as f:
-            writer = csv.writer(f)
-            writer.writerow(["path", "label", "probability", "error"])
-            writer.writerows(
-                [p.path, p.label or "", "" if p.probability is None else f"{p.probability:.4f}", p.error or ""]
-                for p in predictions
-            )
-        print(
-            f"{len(predictions)} predictions written to {args.csv}"
-            + (f" ({unreadable} unreadable)" if unreadable else "")
-        )
-        return 1 if unreadable else 0
-    width = max(len(p.path) for p in predictions)
-    for p in predictions:
-        print(
-            f"{p.path:{width}}  {p.label}  {p.probability:.3f}"
-            if p.error is None
-            else f"{p.path:{width}}  error: {p.error}"
-        )
-    return 1 if unreadable else 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

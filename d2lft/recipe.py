@@ -1,6 +1,6 @@
 """The book's fine-tuning recipe: a new output layer, and `train_fine_tuning` with a 10x head rate.
 
-`python -m d2lft.finetune` is its command line (`d2lft.finetune`).
+`python -m d2lft finetune` is its command line (`d2lft.commands.finetune`).
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import torch
 from torch import nn
 
 from .data import load_data_hotdog
-from .decoded import load_data_hotdog_decoded
 from .devices import try_all_gpus
 from .fast import train_fast
 from .metrics import History
+from .speed.decoded import load_data_hotdog_decoded
 from .train import train_ch13
 from .worlds import World, get_world
 

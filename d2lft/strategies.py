@@ -23,13 +23,13 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .decoded import DecodedImageFolder, DecodedLoader, JoinedDecoded
 from .fast import train_fast
 from .folders import PhotoSplits
 from .freeze import extract_features, keep_frozen_bn_in_eval, set_parameter_requires_grad, unfreeze_children
 from .metrics import History
-from .paths import data_dir
 from .recipe import fine_tuning_trainer, replace_fc
+from .speed.decoded import DecodedImageFolder, DecodedLoader, JoinedDecoded
+from .support.paths import data_dir
 from .train import sgd_step, timed, train_ch13
 
 STRATEGIES = ("probe", "last-stage", "full")  # what `choose` picks from

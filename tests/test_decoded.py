@@ -18,7 +18,7 @@ from PIL import Image
 from torchvision import transforms
 
 import d2lft
-from d2lft import decoded
+from d2lft.speed import decoded
 
 
 def test_decoded_once_and_shared(tmp_path, monkeypatch):
@@ -26,8 +26,8 @@ def test_decoded_once_and_shared(tmp_path, monkeypatch):
     calls = []
     real = decoded.decode_resized
     monkeypatch.setattr(decoded, "decode_resized", lambda p, s: calls.append(p) or real(p, s))
-    first = d2lft.decoded.DecodedImageFolder(d2lft.image_folder(root), 24)
-    second = d2lft.decoded.DecodedImageFolder(d2lft.image_folder(root), 24)
+    first = d2lft.speed.decoded.DecodedImageFolder(d2lft.image_folder(root), 24)
+    second = d2lft.speed.decoded.DecodedImageFolder(d2lft.image_folder(root), 24)
     assert len(calls) == 5 and second.images is first.images
     image, label = first[0]
     assert image.dtype == torch.uint8 and image.shape == (3, 24, 40) and label == 0
@@ -35,11 +35,11 @@ def test_decoded_once_and_shared(tmp_path, monkeypatch):
 
 def test_changed_files_are_decoded_again(tmp_path):
     root = make_image_folder(tmp_path / "train", {"hotdog": 2, "not-hotdog": 2})
-    before = d2lft.decoded.DecodedImageFolder(d2lft.image_folder(root), 16)
+    before = d2lft.speed.decoded.DecodedImageFolder(d2lft.image_folder(root), 16)
     path = before.samples[0][0]
     Image.new("RGB", (40, 30), (0, 255, 0)).save(path)
     os.utime(path, ns=(os.stat(path).st_atime_ns, os.stat(path).st_mtime_ns + 10**9))
-    after = d2lft.decoded.DecodedImageFolder(d2lft.image_folder(root), 16)
+    after = d2lft.speed.decoded.DecodedImageFolder(d2lft.image_folder(root), 16)
     assert after.fingerprint != before.fingerprint
     assert after[0][0][1].float().mean() > 200  # the new green image
 
@@ -48,8 +48,8 @@ def test_the_cached_test_batches_match_the_pil_pipeline(tmp_path):
     root = make_image_folder(tmp_path / "test", {"hotdog": 2, "not-hotdog": 3}, size=(90, 60))
     _, pil_test = d2lft.hotdog_augs(64, 73)
     pil = d2lft.image_folder(root, pil_test)
-    loader = d2lft.decoded.DecodedLoader(
-        d2lft.decoded.DecodedImageFolder(d2lft.image_folder(root), 73), 2, 64, train=False
+    loader = d2lft.speed.decoded.DecodedLoader(
+        d2lft.speed.decoded.DecodedImageFolder(d2lft.image_folder(root), 73), 2, 64, train=False
     )
     assert len(loader) == 3
     batches = list(loader)
@@ -60,14 +60,14 @@ def test_the_cached_test_batches_match_the_pil_pipeline(tmp_path):
 
 
 def test_a_batch_of_one_draws_and_cuts_as_the_books_train_augs(tmp_path):
-    image = d2lft.decoded.decode_resized(make_image_folder(tmp_path, {"x": 1}, size=(97, 61)) / "x" / "0.jpg", 73)
+    image = d2lft.speed.decoded.decode_resized(make_image_folder(tmp_path, {"x": 1}, size=(97, 61)) / "x" / "0.jpg", 73)
     book = transforms.Compose(
         [transforms.RandomResizedCrop(64), transforms.RandomHorizontalFlip(), d2lft.normalize]
     )  # the book's train_augs after ToTensor, on the same decoded pixels
     flips = set()
     for seed in range(8):
         torch.manual_seed(seed)
-        ours = d2lft.decoded.augment_batch([image], 64, train=True)[0]
+        ours = d2lft.speed.decoded.augment_batch([image], 64, train=True)[0]
         torch.manual_seed(seed)
         theirs = book(image.float() / 255)
         assert ours.shape == (3, 64, 64) and torch.allclose(ours, theirs, atol=1e-4)
@@ -79,8 +79,8 @@ def test_a_batch_of_one_draws_and_cuts_as_the_books_train_augs(tmp_path):
 
 def test_train_batches_shuffle_every_epoch_and_cover_each_image_once(tmp_path):
     root = make_image_folder(tmp_path / "train", {"hotdog": 6, "not-hotdog": 5}, size=(50, 40))
-    folder = d2lft.decoded.DecodedImageFolder(d2lft.image_folder(root), 24)
-    loader = d2lft.decoded.DecodedLoader(folder, 4, 16, train=True)
+    folder = d2lft.speed.decoded.DecodedImageFolder(d2lft.image_folder(root), 24)
+    loader = d2lft.speed.decoded.DecodedLoader(folder, 4, 16, train=True)
     torch.manual_seed(0)
     epochs = [list(loader) for _ in range(2)]
     assert len(loader) == 3 and [len(y) for _, y in epochs[0]] == [4, 4, 3]
@@ -89,16 +89,16 @@ def test_train_batches_shuffle_every_epoch_and_cover_each_image_once(tmp_path):
     X = torch.cat([X for X, _ in epochs[0]])
     assert X.shape == (11, 3, 16, 16) and X.dtype == torch.float32 and torch.isfinite(X).all()
     assert not torch.equal(X, torch.cat([X for X, _ in epochs[1]]))  # new crops (and order) every epoch
-    subset = d2lft.decoded.DecodedLoader(folder, 4, 16, train=False, indices=[0, 10])
+    subset = d2lft.speed.decoded.DecodedLoader(folder, 4, 16, train=False, indices=[0, 10])
     assert [y.tolist() for _, y in subset] == [[0, 1]]
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_batches_on_the_gpu_match_the_cpu(tmp_path):
     root = make_image_folder(tmp_path / "train", {"hotdog": 5, "not-hotdog": 5}, size=(80, 50))
-    folder = d2lft.decoded.DecodedImageFolder(d2lft.image_folder(root), 40)
+    folder = d2lft.speed.decoded.DecodedImageFolder(d2lft.image_folder(root), 40)
     for train in (True, False):
-        cpu, gpu = (d2lft.decoded.DecodedLoader(folder, 4, 32, train, device) for device in ("cpu", "cuda"))
+        cpu, gpu = (d2lft.speed.decoded.DecodedLoader(folder, 4, 32, train, device) for device in ("cpu", "cuda"))
         torch.manual_seed(0)
         on_cpu = list(cpu)
         torch.manual_seed(0)
@@ -120,20 +120,20 @@ def test_any_image_decodes_to_the_short_side_and_augments_to_the_crop(
 ):
     path = tmp_path_factory.mktemp("img") / ("x.tiff" if mode in ("CMYK", "I;16") else "x.png")
     Image.new(mode, (width, height)).save(path)
-    image = d2lft.decoded.decode_resized(path, short_side)
+    image = d2lft.speed.decoded.decode_resized(path, short_side)
     assert image.dtype == torch.uint8 and image.shape[0] == 3 and min(image.shape[1:]) == short_side
     ratio, decoded_ratio = width / height, image.shape[2] / image.shape[1]
     assert abs(np.log(decoded_ratio / ratio)) < 0.1 or min(width, height) < 10  # aspect ratio kept
     crop = min(short_side, 64)
     for train in (True, False):
-        x = d2lft.decoded.augment_batch([image, image], crop, train)
+        x = d2lft.speed.decoded.augment_batch([image, image], crop, train)
         assert x.shape == (2, 3, crop, crop) and x.dtype == torch.float32 and torch.isfinite(x).all()
 
 
 def test_fine_tuning_on_the_fast_path_reads_the_cache_on_the_device(data_home, monkeypatch):
     monkeypatch.setattr(d2lft.worlds, "MINI_COUNTS", {"train": 4, "test": 2})  # read when the world is made
     world = d2lft.get_world("mini")
-    train_iter, test_iter = d2lft.decoded.load_data_hotdog_decoded(3, world, "cpu")
+    train_iter, test_iter = d2lft.speed.decoded.load_data_hotdog_decoded(3, world, "cpu")
     assert (len(train_iter), len(test_iter)) == (3, 2)
     X, y = next(iter(train_iter))
     assert X.shape == (3, 3, world.crop_size, world.crop_size) and y.dtype == torch.int64
@@ -167,17 +167,17 @@ def test_a_large_jpeg_is_decoded_at_a_reduced_size_that_keeps_the_gap(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6  # stored sideways: read upright
     _smooth_photo((1200, 900)).save(path, exif=exif, quality=95)
-    assert d2lft.data.load_image(path).size == (900, 1200)  # whole
+    assert d2lft.load_image(path).size == (900, 1200)  # whole
     # draft: both sides at least 3 x 100 px, so 1/2 (1/4 would leave 225 < 300); then turned upright
-    assert d2lft.data.load_image(path, draft=(300, 300)).size == (450, 600)
+    assert d2lft.load_image(path, draft=(300, 300)).size == (450, 600)
     reduced = decoded.decode_resized(path, 100)
     assert decoded.DRAFT_GAP == 3 and reduced.shape == (3, 133, 100)
-    whole = d2lft.data.load_image(path).resize((100, 133), Image.BILINEAR, reducing_gap=2.0)
+    whole = d2lft.load_image(path).resize((100, 133), Image.BILINEAR, reducing_gap=2.0)
     whole = torch.from_numpy(np.asarray(whole).copy()).permute(2, 0, 1)
     assert (reduced.float() - whole.float()).abs().mean() < 2  # of 255
     small = tmp_path / "drawing.jpg"
     _smooth_photo((160, 120)).save(small)
-    assert d2lft.data.load_image(small, draft=(3 * 37, 3 * 37)).size == (160, 120)  # below the gap: read whole
+    assert d2lft.load_image(small, draft=(3 * 37, 3 * 37)).size == (160, 120)  # below the gap: read whole
 
 
 def test_with_a_cache_dir_the_next_run_reads_the_decoded_images_from_disk(tmp_path, monkeypatch, capsys):

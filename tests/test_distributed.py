@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 import d2lft
-from d2lft.distributed import global_order_sampler
+from d2lft.speed.distributed import global_order_sampler
 
 GLOBAL_BATCH, EPOCHS, LR = 8, 3, 0.01
 
@@ -37,7 +37,7 @@ import json, sys, torch
 sys.path.insert(0, {tests!r})
 from torch import nn
 import torch.distributed as dist
-from d2lft.distributed import setup_distributed, train_ddp
+from d2lft.speed.distributed import setup_distributed, train_ddp
 from test_distributed import _data, _net, GLOBAL_BATCH, EPOCHS, LR
 rank, world, device = setup_distributed()
 net = _net()

@@ -65,7 +65,7 @@ def test_good_archive_downloads_verifies_and_extracts(hub, data_home, http_serve
 def test_default_folder_is_the_repository_data_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("D2LFT_DATA", raising=False)
     monkeypatch.chdir(tmp_path)  # the working directory must not matter
-    assert d2lft.data_dir() == d2lft.paths.REPO_ROOT / "data"
+    assert d2lft.data_dir() == d2lft.support.paths.REPO_ROOT / "data"
 
 
 def test_wrong_checksum_names_both_checksums_and_keeps_nothing(hub, data_home):

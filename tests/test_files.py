@@ -1,4 +1,4 @@
-"""`d2lft.files`: a file or folder appears whole, with ordinary modes, or not at all."""
+"""`d2lft.support.files`: a file or folder appears whole, with ordinary modes, or not at all."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from d2lft.files import atomic_folder, atomic_write, build_once, file_hash
+from d2lft.support.files import atomic_folder, atomic_write, build_once, file_hash
 
 
 class Interrupted(Exception):

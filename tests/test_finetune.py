@@ -1,4 +1,4 @@
-"""The README's command line, `python -m d2lft.finetune`: its options and their checks."""
+"""The README's command line, `python -m d2lft finetune`: its options and their checks."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import torchvision
 from torch import nn
 
 import d2lft
-from d2lft import finetune
+from d2lft.commands import finetune
 from d2lft.worlds.mini.dataset import MINI_PHOTOS, make_mini_photos
 
 
@@ -112,7 +112,7 @@ def test_under_torchrun_ddp_trains_on_the_recipes_images_for_the_recipes_epochs(
     # runs the real thing).
     import torch.distributed as dist
 
-    from d2lft import distributed
+    from d2lft.speed import distributed
 
     monkeypatch.setattr(d2lft.worlds, "MINI_COUNTS", {"train": 10, "test": 6})
     laptop = d2lft.worlds.LAPTOP._replace(crop=32, resize=37, per_class={"train": 4, "test": 2})

@@ -25,7 +25,7 @@ def test_pyproject_lists_every_package_d2lft_imports():
     import sys
     import tomllib
 
-    from d2lft.paths import REPO_ROOT
+    from d2lft.support.paths import REPO_ROOT
 
     imported = set()
     for path in (REPO_ROOT / "d2lft").rglob("*.py"):

@@ -28,9 +28,9 @@ import pytest
 
 import d2lft
 
-NOTEBOOKS = d2lft.paths.REPO_ROOT / "notebooks"
+NOTEBOOKS = d2lft.support.paths.REPO_ROOT / "notebooks"
 NOTEBOOK = "01_hotdog_data.ipynb"
-SHOTS = d2lft.paths.REPO_ROOT / "build" / "screenshots"
+SHOTS = d2lft.support.paths.REPO_ROOT / "build" / "screenshots"
 # Generous on purpose: a first start in a fresh .venv on a slow laptop, beside a worker training notebooks
 # (here it answers within seconds). A deadline, not a speed test.
 STARTUP_SECONDS = 240

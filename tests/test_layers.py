@@ -8,21 +8,23 @@ import re
 from pathlib import Path
 
 import d2lft
-from d2lft.paths import REPO_ROOT
+from d2lft.support.paths import REPO_ROOT
 
 PACKAGE = REPO_ROOT / "d2lft"
 # From the bottom up, as the package docstring draws it: a module may import only modules listed before it.
 LAYERS = """
-settings paths devices files imagenet
-worlds.downloads worlds.mini.drawing worlds
+support support.settings support.paths support.files support.images
+devices imagenet
+worlds.downloads worlds.weights worlds.mini.drawing worlds
 worlds.mini worlds.mini.source worlds.mini.dataset
 data folders
 metrics plot cam
-train fast decoded
+train fast speed speed.decoded
 worlds.mini.pretrain models checkpoint freeze
-distributed recipe lr_finder
+speed.distributed recipe lr_finder
 predict strategies
-finetune worlds.mini.__main__
+commands commands.finetune commands.predict
+worlds.mini.__main__ __main__
 """.split()
 WORLDS = "worlds."  # the worlds' machinery, in its own subpackage: everything but its pretraining sits below `data`
 TOOLS = REPO_ROOT / "tools"
@@ -93,3 +95,11 @@ def test_the_package_exports_every_name_a_notebook_calls_and_each_exists():
     assert used - submodules <= set(d2lft.__all__)
     assert all(hasattr(d2lft, name) for name in d2lft.__all__)
     assert len(d2lft.__all__) <= len(used) + 10  # a small surface: what students call, and a few book names
+
+
+def test_what_a_student_reads_stays_about_2000_lines_and_the_training_core_one_sitting():
+    # The top-level modules are what a student may read; the subpackages what they need not (worlds, support,
+    # speed, commands) and `__main__` only dispatches to the command lines.
+    lines = {p.stem: len(p.read_text().splitlines()) for p in PACKAGE.glob("*.py") if p.name != "__main__.py"}
+    assert sum(lines.values()) <= 2300, "move machinery into a subpackage, or make room, before adding here"
+    assert sum(lines[m] for m in ("train", "fast", "recipe", "freeze", "metrics", "plot")) <= 800

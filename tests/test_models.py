@@ -12,6 +12,7 @@ from conftest import Route
 
 import d2lft
 from d2lft.worlds.mini import drawing, pretrain, source
+from d2lft.worlds.weights import WeightsError, fetch_weights, verify_weights_file, weights_cache_path
 
 RESNET18_FILE = "resnet18-f37072fd.pth"
 
@@ -34,7 +35,7 @@ def offline(monkeypatch):
 
 
 def test_weights_are_cached_where_torch_hub_looks(torch_home):
-    weights = d2lft.models.weights_cache_path("https://download.pytorch.org/models/" + RESNET18_FILE)
+    weights = weights_cache_path("https://download.pytorch.org/models/" + RESNET18_FILE)
     assert weights == torch_home / "hub" / "checkpoints" / RESNET18_FILE
 
 
@@ -42,7 +43,7 @@ def test_a_corrupt_cached_weights_file_is_refused_with_the_fix(torch_home):
     cached = torch_home / "hub" / "checkpoints" / RESNET18_FILE
     cached.parent.mkdir(parents=True)
     cached.write_bytes(b"not the ResNet-18 weights")
-    with pytest.raises(d2lft.models.WeightsError) as err:
+    with pytest.raises(WeightsError) as err:
         d2lft.load_pretrained("resnet18", d2lft.get_world("hotdog"))
     message = str(err.value)
     assert str(cached) in message and "f37072fd" in message and "Delete it" in message
@@ -50,7 +51,7 @@ def test_a_corrupt_cached_weights_file_is_refused_with_the_fix(torch_home):
 
 
 def test_missing_weights_offline_name_the_url_and_the_cache_path(torch_home, offline):
-    with pytest.raises(d2lft.models.WeightsError) as err:
+    with pytest.raises(WeightsError) as err:
         d2lft.load_pretrained("resnet18", d2lft.get_world("hotdog"))
     message = str(err.value)
     assert "https://download.pytorch.org/models/" + RESNET18_FILE in message
@@ -64,7 +65,7 @@ def test_weights_come_from_a_mirror_checked_against_the_hash_in_their_name(torch
     name = f"toy-{hashlib.sha256(body).hexdigest()[:8]}.pth"
     http_server.add("/models/" + name, Route(body))
     target = torch_home / "hub" / "checkpoints" / name
-    got = d2lft.models.fetch_weights("https://download.pytorch.org/models/" + name, target, http_server.url + "/models")
+    got = fetch_weights("https://download.pytorch.org/models/" + name, target, http_server.url + "/models")
     assert got == target and target.read_bytes() == body
 
 
@@ -72,7 +73,7 @@ def test_a_mirror_with_other_weights_is_refused_and_keeps_nothing(torch_home, ht
     http_server.add("/models/" + RESNET18_FILE, Route(b"not the ResNet-18 weights"))
     monkeypatch.setenv("no_proxy", "127.0.0.1")  # the mirror answers; anything else is offline
     monkeypatch.setenv("D2LFT_WEIGHTS_URL", http_server.url + "/models/")
-    with pytest.raises(d2lft.models.WeightsError) as err:
+    with pytest.raises(WeightsError) as err:
         d2lft.load_pretrained("resnet18", d2lft.get_world("hotdog"))
     message = str(err.value)
     assert "f37072fd" in message and "D2LFT_WEIGHTS_URL" in message and http_server.url in message
@@ -84,9 +85,9 @@ def test_verify_weights_file_accepts_a_file_whose_name_carries_its_hash(tmp_path
     torch.save({"w": torch.ones(2)}, blob)
     named = tmp_path / f"tiny-{hashlib.sha256(blob.read_bytes()).hexdigest()[:8]}.pth"
     blob.rename(named)
-    d2lft.models.verify_weights_file(named)
+    verify_weights_file(named)
     with pytest.raises(ValueError, match="no SHA-256 prefix"):
-        d2lft.models.verify_weights_file(tmp_path / "unnamed.pth")
+        verify_weights_file(tmp_path / "unnamed.pth")
 
 
 @pytest.fixture
@@ -109,7 +110,7 @@ def test_mini_source_model_is_built_once_verified_and_rebuilt_when_the_recipe_ch
     assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), again.state_dict().values()))
 
     weights.write_bytes(weights.read_bytes()[:-10] + b"0123456789")
-    with pytest.raises(d2lft.models.WeightsError, match="corrupt"):
+    with pytest.raises(WeightsError, match="corrupt"):
         d2lft.load_pretrained("resnet18", world)
 
     monkeypatch.setitem(source.MINI_SOURCE_RECIPE, "epochs", 2)  # a new recipe: rebuilt, old file gone

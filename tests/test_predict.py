@@ -13,7 +13,8 @@ import torchvision
 from conftest import make_image_folder
 
 import d2lft
-from d2lft.predict import ModelFileError, load_model, main, predict_files, save_model
+from d2lft.commands.predict import main
+from d2lft.predict import ModelFileError, load_model, predict_files, save_model
 
 CLASSES = ["crème brûlée", "hot dog", "sushi"]
 
@@ -42,11 +43,11 @@ def test_a_fresh_process_predicts_what_this_one_does(model_file, tmp_path):
     files = sorted(str(p) for p in (images / "x").iterdir())
     here = predict_files(path, files, device=torch.device("cpu"))
     x = torch.stack([d2lft.predict.preprocessing({"preprocess": torch.load(path)["preprocess"]})(
-        d2lft.data.load_image(f)) for f in files])  # fmt: skip
+        d2lft.load_image(f)) for f in files])  # fmt: skip
     probs = net.eval()(x).softmax(1)
     assert [p.label for p in here] == [CLASSES[k] for k in probs.argmax(1).tolist()]
     assert [p.probability for p in here] == pytest.approx(probs.max(1).values.tolist(), abs=1e-5)
-    out = subprocess.run([sys.executable, "-m", "d2lft.predict", str(path), *files], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "d2lft", "predict", str(path), *files], capture_output=True,
                          text=True, check=True).stdout.splitlines()  # fmt: skip
     assert [line.rsplit("  ", 2)[1:] for line in out] == [[p.label, f"{p.probability:.3f}"] for p in here]
 

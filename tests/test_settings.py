@@ -1,4 +1,4 @@
-"""`d2lft.settings`: every `D2LFT_*` variable read in one module, listed in the README, refused when wrong."""
+"""`d2lft.support.settings`: every `D2LFT_*` variable read in one module, listed in the README, refused when wrong."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import re
 import pytest
 
 import d2lft
-from d2lft import settings
-from d2lft.paths import REPO_ROOT
+from d2lft.support import settings
+from d2lft.support.paths import REPO_ROOT
 from d2lft.worlds import downloads
 from tests.conftest import Route
 

@@ -10,7 +10,7 @@ from conftest import Route
 from PIL import Image
 
 import d2lft
-from d2lft.files import COMPLETE_MARKER
+from d2lft.support.files import COMPLETE_MARKER
 from d2lft.worlds import downloads
 
 

@@ -27,12 +27,12 @@ from torch import nn
 from torch.utils.data import DataLoader, Subset
 
 from d2lft.data import hotdog_datasets
-from d2lft.decoded import DecodedImageFolder, DecodedLoader
 from d2lft.devices import describe_cpu, try_gpu
 from d2lft.fast import PRECISIONS, resolve_precision, train_fast
 from d2lft.metrics import evaluate_accuracy
 from d2lft.models import load_pretrained
 from d2lft.recipe import fine_tuning_trainer, replace_fc
+from d2lft.speed.decoded import DecodedImageFolder, DecodedLoader
 from d2lft.worlds import Recipe, get_world
 
 

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from d2lft.paths import REPO_ROOT
+from d2lft.support.paths import REPO_ROOT
 from d2lft.worlds import get_world
 
 ASSIGNED = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*=\s*d2lft\.train_(?:fine_tuning|ch13|fast)\(", re.MULTILINE)

@@ -6,7 +6,7 @@ them all at the short side a recipe resizes to (`--short-side`, default 146: the
 ways, alternating, `--repeats` times:
 
 - whole: every photo decoded at full size, then resized (`decode_resized(..., gap=None)`, as before draft mode);
-- draft: decoded at 1/2, 1/4 or 1/8 of its size by the JPEG decoder (`d2lft.decoded.DRAFT_GAP`), then resized;
+- draft: decoded at 1/2, 1/4 or 1/8 of its size by the JPEG decoder (`d2lft.speed.decoded.DRAFT_GAP`), then resized;
 - disk cache: the second run's path, the decoded folder read back from `data/decoded`-style storage.
 
 Prints the machine, each way's median seconds for the whole folder and per photo, and the ratios.
@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from d2lft import decoded
 from d2lft.devices import describe_cpu
+from d2lft.speed import decoded
 
 
 def write_photos(folder: Path, count: int, size: tuple[int, int], seed: int = 0) -> list[Path]:

@@ -39,9 +39,9 @@ import torchvision
 from tqdm.auto import tqdm
 
 from d2lft.devices import describe_cpu, has_native_bf16
-from d2lft.files import atomic_write, file_hash
 from d2lft.models import load_pretrained
-from d2lft.paths import REPO_ROOT
+from d2lft.support.files import atomic_write, file_hash
+from d2lft.support.paths import REPO_ROOT
 from d2lft.worlds import CLASSES, HOTDOG_COUNTS, RECIPES, get_world
 from d2lft.worlds.downloads import STAND_IN_MANIFEST
 from d2lft.worlds.mini.dataset import hotdog_set_image

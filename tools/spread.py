@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 from d2lft.devices import describe_cpu
-from d2lft.files import atomic_write
-from d2lft.paths import REPO_ROOT
+from d2lft.support.files import atomic_write
+from d2lft.support.paths import REPO_ROOT
 
 from .course import course_notebooks
 

@@ -24,11 +24,11 @@ import time
 import torch
 from torch import nn
 
-from d2lft.decoded import load_data_hotdog_decoded
 from d2lft.devices import describe_cpu, try_gpu
 from d2lft.fast import PRECISIONS, resolve_precision, train_fast
 from d2lft.models import load_pretrained
 from d2lft.recipe import fine_tuning_trainer, replace_fc
+from d2lft.speed.decoded import load_data_hotdog_decoded
 from d2lft.worlds import BOOK, CLASSES, LAPTOP, Recipe, get_world
 
 TOLERANCE = 0.01  # "within 1 point of the book recipe's final validation accuracy"

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..devices import try_gpu
-from ..paths import data_dir
-from ..settings import choice, seed
+from ..support.paths import data_dir
+from ..support.settings import choice, seed
 from .downloads import hub_entry, stand_in
 
 WORLDS = ("hotdog", "mini")

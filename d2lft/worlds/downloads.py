@@ -2,11 +2,11 @@
 
 Differences from d2l, each fixing a failure a student can hit:
 - the SHA-1 is checked after every download *and* on every cache hit;
-- the transfer streams into a hidden file (`d2lft.files.atomic_write`) moved into place only once
+- the transfer streams into a hidden file (`d2lft.support.files.atomic_write`) moved into place only once
   complete and verified, so an interrupted or wrong download never leaves a file behind, and
   partial files left by a killed process are removed by a later call;
 - requests time out and a non-200 answer is an error naming the URL;
-- archives are extracted into a staging folder (`d2lft.files.atomic_folder`), refusing members that
+- archives are extracted into a staging folder (`d2lft.support.files.atomic_folder`), refusing members that
   would land outside it, and moved into place in one step, so a half-extracted folder is never used.
 
 A mirror (`$D2LFT_DATA_URL`, and `$D2LFT_WEIGHTS_URL` in `d2lft.models`) serves the real files under
@@ -39,9 +39,9 @@ from pathlib import Path, PurePosixPath
 
 from tqdm.auto import tqdm
 
-from ..files import atomic_folder, atomic_write, file_hash
-from ..paths import data_dir
-from ..settings import VARIABLES, setting
+from ..support.files import atomic_folder, atomic_write, file_hash
+from ..support.paths import data_dir
+from ..support.settings import VARIABLES, setting
 
 log = logging.getLogger("d2lft")
 

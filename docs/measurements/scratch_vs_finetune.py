@@ -29,7 +29,7 @@ import torchvision
 from torch import nn
 
 import d2lft
-from d2lft.decoded import load_data_hotdog_decoded
+from d2lft.speed.decoded import load_data_hotdog_decoded
 from d2lft.devices import describe_cpu
 from d2lft.metrics import evaluate_accuracy
 

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import d2lft
-from d2lft.paths import REPO_ROOT
+from d2lft.support.paths import REPO_ROOT
 from d2lft.worlds import downloads as dl
 from tests.conftest import Route
 from tools import rehearsal

@@ -10,7 +10,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from ... import worlds
-from ...files import build_once
+from ...support.files import build_once
 from . import drawing
 
 _OTHERS = [food for food in drawing.FOODS if food != "hotdog"]

@@ -20,9 +20,9 @@ from torchvision import transforms
 
 from ...data import hotdog_augs
 from ...devices import describe_cpu
-from ...files import atomic_write
 from ...metrics import Accumulator, History, accuracy, evaluate_accuracy
-from ...paths import data_dir
+from ...support.files import atomic_write
+from ...support.paths import data_dir
 from ...train import divergence_error, fit
 from . import drawing
 from .source import SHIPPED_MINI_SOURCE, find_mini_source, mini_source_categories, recipe_for

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ...paths import REPO_ROOT, data_dir
+from ...support.paths import REPO_ROOT, data_dir
 from . import drawing
 
 MINI_SOURCE_RECIPE = {

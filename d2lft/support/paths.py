@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .settings import data_folder
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def data_dir() -> Path:

@@ -29,10 +29,11 @@ from torchvision import transforms
 from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
-from .data import hotdog_datasets, load_image
-from .files import atomic_write
-from .imagenet import imagenet_stats
-from .worlds import World, get_world
+from ..data import hotdog_datasets
+from ..imagenet import imagenet_stats
+from ..support.files import atomic_write
+from ..support.images import load_image
+from ..worlds import World, get_world
 
 # (fingerprint, device) -> decoded images, shared by every dataset in the process. Four entries hold
 # a train and a test split both in CPU memory and on one GPU; older ones are dropped first.

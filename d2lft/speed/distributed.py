@@ -20,8 +20,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler
 
-from .metrics import Accumulator, History, accuracy
-from .train import divergence_error, fit
+from ..metrics import Accumulator, History, accuracy
+from ..train import divergence_error, fit
 
 
 def global_order_sampler(dataset, seed: int = 0) -> DistributedSampler:

@@ -1,10 +1,10 @@
-"""Fine-tune from the command line: the book's hotdog recipe, or your own photo folder within a time budget.
+"""`python -m d2lft finetune`: the book's hotdog recipe, or your own photo folder within a time budget.
 
 Without --data: the book's recipe on the active world's hotdog dataset (under torchrun, with DDP on every
 process). With --data PATH: your photos, split into train/validation/test once and the same every time
 (d2lft.folders); the strategies that fit --budget are timed beforehand, trained cheapest first and
 compared on validation; the best is measured once on the test images and, with --save, kept in a model
-file that python -m d2lft.predict MODEL IMAGES... uses.
+file that python -m d2lft predict MODEL IMAGES... uses.
 """
 
 from __future__ import annotations
@@ -17,19 +17,19 @@ import torchvision
 from torch import nn
 from tqdm.auto import tqdm
 
-from .data import hotdog_datasets, hotdog_dir
-from .devices import try_gpu
-from .fast import PRECISIONS
-from .folders import FolderError, photo_splits
-from .models import load_pretrained, photos_source_note
-from .predict import save_model
-from .recipe import fine_tuning_trainer, replace_fc, train_fine_tuning
-from .strategies import EPOCHS, STRATEGIES, Photos, choose, estimate_seconds, train
-from .worlds import CLASSES, get_world
+from ..data import hotdog_datasets, hotdog_dir
+from ..devices import try_gpu
+from ..fast import PRECISIONS
+from ..folders import FolderError, photo_splits
+from ..models import load_pretrained, photos_source_note
+from ..predict import save_model
+from ..recipe import fine_tuning_trainer, replace_fc, train_fine_tuning
+from ..strategies import EPOCHS, STRATEGIES, Photos, choose, estimate_seconds, train
+from ..worlds import CLASSES, get_world
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m d2lft.finetune", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="python -m d2lft finetune", description=__doc__.split("\n\n")[0],
                                      epilog=__doc__.split("\n\n", 1)[1])  # fmt: skip
     parser.add_argument(
         "--lr",
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         help="with --fast: bf16 autocast or fp32 (default: bf16 on CUDA GPUs, else fp32)",
     )
     parser.add_argument("--save", default=None, help="write the trained model here, atomically, with its class "
-                        "names and preprocessing: a model file for python -m d2lft.predict")  # fmt: skip
+                        "names and preprocessing: a model file for python -m d2lft predict")  # fmt: skip
     parser.add_argument("--data", default=None, help="your photo folder: PATH/<class>/*.jpg, or PATH/train/<class>/ "
                         "and PATH/test/<class>/ (at least 2 classes)")  # fmt: skip
     parser.add_argument("--budget", type=float, default=None, help="with --data: the minutes reading the photos "
@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     if distributed:
         import torch.distributed as dist
 
-        from .distributed import setup_distributed, train_ddp
+        from ..speed.distributed import setup_distributed, train_ddp
 
         rank, _, device = setup_distributed()
         if rank == 0:  # download or build the data and weights once, before the others read them
@@ -118,9 +118,9 @@ def main(argv: list[str] | None = None) -> int:
             fast=args.fast,
             precision=args.precision,
         )
-    if args.save and rank == 0:  # the model file of --data's too: python -m d2lft.predict reads both
+    if args.save and rank == 0:  # the model file of --data's too: python -m d2lft predict reads both
         path = save_model(net, args.save, CLASSES, "resnet18", world.crop_size, world.resize_size)
-        print(f"saved {path}: use it with python -m d2lft.predict {path} IMAGE...")
+        print(f"saved {path}: use it with python -m d2lft predict {path} IMAGE...")
     if distributed:
         dist.destroy_process_group()
     return 0
@@ -183,9 +183,5 @@ def fine_tune_folder(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     print(f"test accuracy, measured once: {final.accuracy:.3f} on {len(splits.files['test'])} images")
     if args.save:
         path = save_model(final.net, args.save, splits.classes, "resnet18", world.crop_size, world.resize_size)
-        print(f"saved {path}: use it with python -m d2lft.predict {path} IMAGE...")
+        print(f"saved {path}: use it with python -m d2lft predict {path} IMAGE...")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
