@@ -29,9 +29,9 @@ import torchvision
 from torch import nn
 
 import d2lft
-from d2lft.speed.decoded import load_data_hotdog_decoded
 from d2lft.devices import describe_cpu
 from d2lft.metrics import evaluate_accuracy
+from d2lft.speed.decoded import load_data_hotdog_decoded
 
 
 def train(net, trainer, loss, epochs, train_iter, val_iter, schedule=None, summed=False) -> tuple[list, list]:
