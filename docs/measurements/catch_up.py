@@ -1,17 +1,19 @@
 """Where full fine-tuning and scratch catch up with the probe: notebook 07's grid with more images and steps.
 
     python docs/measurements/catch_up.py [--sizes 30 100 300] [--seeds 0 1] [--steps 200] [--targets near far]
-                                         [--name catch-up]
+                                         [--name catch-up] [--only LABEL ...] [--append] [--plot-only]
 
 Notebook 07 runs its grid within the test budget (at most 85 training images per class, 18 steps). This
 script draws a larger hotdog set from the same generator as the mini world's (`make_mini_hotdog`, the
 first 100 images per split are the mini world's own): 360 training images per class (306 once a photo
-folder's validation part is drawn) and 200 test images, and their line drawings (`d2lft.data.sketch`).
-It trains on `--sizes` training images per class (drawn with each seed): the probe (a head on cached
-features, 30 epochs), full fine-tuning with the book's recipe (base rate 5e-5, the head at 10x), full
-fine-tuning at ten times that rate, and scratch (the book's scratch recipe: 5e-4 for every layer), each
-for `--steps` steps whatever the size. It prints the test accuracy of every run (on all 400 test images),
-writes the runs to `NAME.jsonl` beside this script, and draws docs/images/NAME.png (`-` as `_`).
+folder's validation part is drawn) and 200 test images, and their line drawings (`d2lft.data.sketch`). It
+trains on `--sizes` training images per class (drawn with each seed): the probe (a head on cached
+features, 30 epochs), the last stage (`layer4` and the head at the book's rates, the rest frozen with its
+BatchNorm in eval mode), full fine-tuning with the book's recipe (base rate 5e-5, the head at 10x), full
+fine-tuning at ten times that rate (the head still at 10x that), and scratch (the book's scratch recipe:
+5e-4 for every layer), each for `--steps` steps whatever the size. It prints the test accuracy of every
+run (on all 400 test images), writes the runs to `NAME.jsonl` beside this script, and draws
+docs/images/NAME.png (`-` as `_`).
 The mini world, two threads.
 """
 
@@ -40,6 +42,7 @@ COUNTS = {"train": 360, "test": 200}  # per class: a photo folder's validation p
 CPU = torch.device("cpu")
 RUNS = [  # label, strategy, the book's base rate
     ("probe", "probe", 5e-5),
+    ("last stage", "last-stage", 5e-5),  # layer4 and the head, at the book's rates; the rest frozen
     ("full, book's rate", "full", 5e-5),
     ("full, 10x rate", "full", 5e-4),
     ("scratch", "scratch", 5e-5),  # strategies.train gives scratch ten times the base rate: the book's 5e-4
@@ -67,9 +70,11 @@ def plot(records: list[dict], sizes: list[int], name: str) -> Path:
         if not any(r["target"] == target for r in records):
             ax.set_visible(False)
             continue
-        for (label, _, _), style in zip(RUNS, ("o-", "s-", "D--", "^-")):
+        for (label, _, _), style in zip(RUNS, ("o-", "v:", "s-", "D--", "^-")):
             by_size = [[r["accuracy"] for r in records if (r["target"], r["run"], r["n"]) == (target, label, n)]
                        for n in sizes]  # fmt: skip
+            if not any(by_size):
+                continue
             ns = [n for n, a in zip(sizes, by_size) if a]
             by_size = [a for a in by_size if a]
             line = ax.plot(ns, [mean(a) for a in by_size], style, label=label)[0]
@@ -99,6 +104,8 @@ def main() -> int:
     parser.add_argument("--targets", nargs="+", default=["near", "far"], choices=("near", "far"))
     parser.add_argument("--name", default="catch-up", help="the records go to NAME.jsonl here, the figure to "
                         "docs/images/NAME.png (with underscores)")  # fmt: skip
+    parser.add_argument("--only", nargs="+", default=None, help="run only these labels (e.g. 'last stage')")
+    parser.add_argument("--append", action="store_true", help="add to NAME.jsonl instead of starting it again")
     parser.add_argument("--plot-only", action="store_true", help="draw the figure from NAME.jsonl")
     args = parser.parse_args()
     log = HERE / f"{args.name}.jsonl"
@@ -118,15 +125,16 @@ def main() -> int:
     targets = {name: splits for name, splits in targets.items() if name.split(":")[0] in args.targets}
     for name, splits in targets.items():
         print(f"{name}: {splits.counts()}", flush=True)
-    records = []
-    with log.open("w") as out:
+    runs = [run for run in RUNS if args.only is None or run[0] in args.only]
+    records = [json.loads(line) for line in log.read_text().splitlines()] if args.append else []
+    with log.open("a" if args.append else "w") as out:
         for name, splits in targets.items():
             for n in args.sizes:
                 for seed in args.seeds:
                     fewer = splits.with_fewer_training_images(n, seed)
                     photos = strategies.Photos(fewer, world.crop_size, world.resize_size, world.batch_size, CPU)
                     epochs = math.ceil(args.steps / math.ceil(len(fewer.files["train"]) / world.batch_size))
-                    for label, strategy, lr in RUNS:
+                    for label, strategy, lr in runs:
                         start = time.perf_counter()
                         with contextlib.redirect_stdout(io.StringIO()):
                             run_epochs = None if strategy == "probe" else epochs
@@ -142,7 +150,7 @@ def main() -> int:
                               flush=True)  # fmt: skip
     print("test accuracy, mean (min-max) over seeds", args.seeds)
     for name in targets:
-        for label, _, _ in RUNS:
+        for label, _, _ in runs:
             cells = []
             for n in args.sizes:
                 a = [r["accuracy"] for r in records if (r["target"], r["run"], r["n"]) == (name, label, n)]
