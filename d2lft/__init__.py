@@ -62,8 +62,8 @@ from .worlds.downloads import DATA_HUB, download_extract
 
 __all__ = [
     "Accumulator",
-    "BadImageError",
     "Animator",
+    "BadImageError",
     "CLASSES",
     "DATA_HUB",
     "History",
@@ -88,8 +88,8 @@ __all__ = [
     "grad_cam",
     "hotdog_augs",
     "hotdog_dir",
-    "image_size",
     "image_folder",
+    "image_size",
     "keep_bn_in_eval",
     "keep_frozen_bn_in_eval",
     "load_checkpoint",
@@ -117,8 +117,8 @@ __all__ = [
     "train_ch13",
     "train_fast",
     "train_fine_tuning",
-    "validation_split",
     "try_all_gpus",
     "try_gpu",
     "unfreeze_children",
+    "validation_split",
 ]

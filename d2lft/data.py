@@ -70,20 +70,24 @@ def recipe_dir(world: World | None = None) -> Path:
 
 
 def sketch_dir(world: World | None = None) -> Path:
-    """The images of `recipe_dir` as line drawings (`sketch`), in the same layout, drawn once into
-    `data/<world>-sketches/`: the same task, far from the photos the source model learned on."""
+    """The images of `recipe_dir` as line drawings (`sketch_folder`), drawn once into `data/<world>-sketches/`:
+    the same task, far from the photos the source model learned on."""
     world = world or get_world()
-    photos = recipe_dir(world)
+    return sketch_folder(recipe_dir(world), data_dir() / f"{world.name}-sketches", sorted(world.used_per_class.items()))
+
+
+def sketch_folder(photos: Path, out: Path, key) -> Path:
+    """Every image of the `{train,test}/<class>/` folder `photos` as a line drawing (`sketch`), in the same
+    layout, drawn once into `out`, and again when `key` (what the images are) changes."""
 
     def fill(staging: Path) -> None:
         files = sorted(p for p in photos.rglob("*") if p.parent.name in CLASSES)
         for path in tqdm(files, desc="drawing sketches", leave=False):
-            out = staging / path.relative_to(photos).with_suffix(".png")
-            out.parent.mkdir(parents=True, exist_ok=True)
-            sketch(load_image(path)).save(out)
+            target = staging / path.relative_to(photos).with_suffix(".png")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            sketch(load_image(path)).save(target)
 
-    stamp = f"sketch version 2, {sorted(world.used_per_class.items())}\n"
-    return build_once(data_dir() / f"{world.name}-sketches", stamp, fill)
+    return build_once(out, f"sketch version 2, {key}\n", fill)
 
 
 def hotdog_augs(crop_size: int = 224, resize_size: int = 256) -> tuple[transforms.Compose, transforms.Compose]:

@@ -33,7 +33,6 @@ import d2lft
 from d2lft import strategies
 from d2lft.devices import describe_cpu
 from d2lft.folders import photo_splits
-from d2lft.support.files import build_once
 from d2lft.worlds.mini.dataset import make_mini_hotdog
 
 HERE = Path(__file__).resolve().parent
@@ -47,16 +46,6 @@ RUNS = [  # label, strategy, the book's base rate
     ("full, 10x rate", "full", 5e-4),
     ("scratch", "scratch", 5e-5),  # strategies.train gives scratch ten times the base rate: the book's 5e-4
 ]
-
-
-def sketched(photos: Path, out: Path) -> Path:
-    def fill(staging: Path) -> None:
-        for path in sorted(photos.rglob("*.jpg")):
-            target = staging / path.relative_to(photos).with_suffix(".png")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            d2lft.data.sketch(d2lft.load_image(path)).save(target)
-
-    return build_once(out, f"sketch version 2 of {photos}\n", fill)
 
 
 def plot(records: list[dict], sizes: list[int], name: str) -> Path:
@@ -118,9 +107,10 @@ def main() -> int:
     source, _ = d2lft.load_pretrained("resnet18", world)
     print(f"torch {torch.__version__}, {describe_cpu()}; {' '.join(sys.argv[1:])}", flush=True)
     photos_root = make_mini_hotdog(d2lft.data_dir() / "catch-up" / "photos", COUNTS)
+    sketches = d2lft.data_dir() / "catch-up" / "sketches"
     targets = {
         "near: photos": photo_splits(photos_root),
-        "far: line drawings": photo_splits(sketched(photos_root, d2lft.data_dir() / "catch-up" / "sketches")),
+        "far: line drawings": photo_splits(d2lft.data.sketch_folder(photos_root, sketches, photos_root)),
     }
     targets = {name: splits for name, splits in targets.items() if name.split(":")[0] in args.targets}
     for name, splits in targets.items():
