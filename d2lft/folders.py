@@ -282,8 +282,8 @@ def _write(path: Path, root: Path, layout: str, seed: int, fractions: dict, clas
 
 
 def example_photos(world: World | None = None) -> Path:
-    """A photo folder to practise on until you point to your own: the mini world's five drawn foods
-    (`root/<class>/`), or the book's photos in the hotdog world (`root/{train,test}/<class>/`; with the
+    """A photo folder to practise on until you point to your own: five drawn foods the mini world's source
+    never saw (`root/<class>/`), or the book's photos in the hotdog world (`root/{train,test}/<class>/`; with the
     laptop recipe, copies of its subset: `d2lft.data.recipe_dir`)."""
     world = world or get_world()
     if world.name == "mini":

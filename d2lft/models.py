@@ -53,8 +53,9 @@ def photos_source_note(world: World) -> str:
     return (
         "YOUR PHOTOS IN THE MINI WORLD: they are fine-tuned from the mini world's ResNet-18, pretrained offline on "
         f"{len(meta['categories'])} drawn foods\nat {meta['recipe']['crop_size']} px ({meta['val_acc']:.2f} "
-        "validation accuracy on them), not on ImageNet's photos. It suits the drawn practice folder; on real photos\n"
-        "its features know little (from this source's first, weaker version, a folder of three plainly different real\n"
-        "objects stopped at 0.67 validation accuracy with every strategy). For real photos, run once with internet\n"
-        "(D2LFT_WORLD=hotdog): the same code then starts from ImageNet."
+        "validation accuracy on them), not on ImageNet's photos. Its features know drawn food (the practice folder's\n"
+        "five foods are drawn too, though new to it); on real photos they know little (from this source's first,\n"
+        "weaker version, a folder of three plainly different real objects stopped at 0.67 validation accuracy with\n"
+        "every strategy). For real photos, run once with internet (D2LFT_WORLD=hotdog): the same code then starts\n"
+        "from ImageNet."
     )

@@ -12,6 +12,7 @@ from conftest import Route
 
 import d2lft
 from d2lft.worlds.mini import drawing, pretrain, source
+from d2lft.worlds.mini.dataset import MINI_PHOTOS
 from d2lft.worlds.weights import WeightsError, fetch_weights, verify_weights_file, weights_cache_path
 
 RESNET18_FILE = "resnet18-f37072fd.pth"
@@ -147,6 +148,14 @@ def test_source_images_never_repeat_target_images():
                 a = np.asarray(drawing.render_food(food, target_rng, (80, 80)))
                 b = np.asarray(drawing.render_food(food, source_rng, (80, 80)))
                 assert not np.array_equal(a, b)
+
+
+def test_the_practice_folder_holds_foods_the_source_never_saw():
+    assert set(MINI_PHOTOS.values()) <= set(drawing.NEW_FOOD_DRAWERS)
+    assert not set(drawing.NEW_FOOD_DRAWERS) & set(source.mini_source_categories())
+    for food in drawing.NEW_FOOD_DRAWERS:  # drawn like the source's foods: an RGB photo of the size asked for
+        image = drawing.render_food(food, drawing.image_rng("test", food, 0), (90, 70))
+        assert image.mode == "RGB" and image.size == (90, 70)
 
 
 def test_the_photos_path_says_what_it_starts_from_only_in_the_offline_world():

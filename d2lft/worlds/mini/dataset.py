@@ -50,15 +50,18 @@ def make_mini_hotdog(folder: str | os.PathLike, counts: dict[str, int] | None = 
     return build_once(folder, stamp, fill)
 
 
-# "Your photos" in the mini world: five foods, one of them named with a space, as a student's folder might be.
-MINI_PHOTOS = {"burger": "burger", "donut": "donut", "fried egg": "fried_egg", "pizza": "pizza", "sushi": "sushi"}
+# "Your photos" in the mini world: five foods the source model never saw (`drawing.NEW_FOOD_DRAWERS`), four of
+# them golden-brown bakes told apart by shape, one named with a space, as a student's folder might be.
+MINI_PHOTOS = {
+    "cookie": "cookie", "croissant": "croissant", "ice cream": "ice_cream", "taco": "taco", "waffle": "waffle"
+}  # fmt: skip
 MINI_PHOTOS_PER_CLASS = 60
 
 
 def make_mini_photos(folder: str | os.PathLike, per_class: int = MINI_PHOTOS_PER_CLASS) -> Path:
     """Generate (once) a stand-in for a student's photo folder, `folder/<class>/*.jpg`; return `folder`.
 
-    Drawn from seeds of their own (never the source model's or the hotdog set's), at varied sizes."""
+    Foods the source model never saw, drawn from seeds of their own, at varied sizes."""
     jobs = [(label, i) for label in MINI_PHOTOS for i in range(per_class)]
 
     def fill(staging: Path) -> None:

@@ -5,7 +5,8 @@ a random angle, size and place, a few crumbs or herbs, then lighting and sensor 
 foods are chosen so that telling a hotdog from the rest takes more than one cue: a baguette is
 a bun without a sausage, a sausage has no bun, a banana and a carrot are long and warm-coloured
 too. The same `render_food` also draws the source set that the mini world's pretrained model
-learns from (with seeds that never overlap the target set's).
+learns from (with seeds that never overlap the target set's), and five foods that source never saw
+(`NEW_FOOD_DRAWERS`) for the practice photo folder of notebook 06.
 """
 
 from __future__ import annotations
@@ -198,6 +199,66 @@ def _draw_pretzel(d: ImageDraw.ImageDraw, L: int, rng: np.random.Generator) -> N
         d.rectangle((x, y, x + L * 0.015, y + L * 0.015), fill=(250, 250, 250, 255))
 
 
+def _draw_croissant(d: ImageDraw.ImageDraw, L: int, rng: np.random.Generator) -> None:
+    color = (215, 150, 70)
+    segments = int(rng.integers(5, 8))
+    for k in range(segments):  # a crescent of overlapping lobes, fattest in the middle
+        a = math.pi * (0.15 + 0.7 * k / (segments - 1))
+        r = 0.07 + 0.07 * math.sin(math.pi * k / (segments - 1))
+        x, y = 0.5 + 0.32 * math.cos(a), 0.35 + 0.32 * math.sin(a)
+        d.ellipse(
+            ((x - r) * L, (y - r) * L, (x + r) * L, (y + r) * L),
+            fill=_jitter(rng, color),
+            outline=_jitter(rng, (160, 95, 40)),
+            width=max(1, L // 60),
+        )
+
+
+def _draw_waffle(d: ImageDraw.ImageDraw, L: int, rng: np.random.Generator) -> None:
+    half = rng.uniform(0.28, 0.36)
+    box = ((0.5 - half) * L, (0.5 - half) * L, (0.5 + half) * L, (0.5 + half) * L)
+    d.rounded_rectangle(box, radius=L * 0.04, fill=_jitter(rng, (220, 165, 80)))
+    cells = int(rng.integers(4, 6))
+    for i in range(1, cells):  # the grid
+        t = (0.5 - half + 2 * half * i / cells) * L
+        line = _jitter(rng, (165, 105, 45))
+        d.line((t, box[1], t, box[3]), fill=line, width=max(2, L // 40))
+        d.line((box[0], t, box[2], t), fill=line, width=max(2, L // 40))
+
+
+def _draw_cookie(d: ImageDraw.ImageDraw, L: int, rng: np.random.Generator) -> None:
+    r = rng.uniform(0.3, 0.38)
+    d.ellipse(((0.5 - r) * L, (0.5 - r) * L, (0.5 + r) * L, (0.5 + r) * L), fill=_jitter(rng, (205, 150, 85)))
+    for _ in range(int(rng.integers(6, 12))):  # chocolate chips
+        a, t = rng.uniform(0, 2 * math.pi), r * 0.8 * math.sqrt(rng.random())
+        x, y, c = 0.5 + t * math.cos(a), 0.5 + t * math.sin(a), rng.uniform(0.025, 0.045)
+        d.ellipse(((x - c) * L, (y - c) * L, (x + c) * L, (y + c) * L), fill=_jitter(rng, (70, 40, 25)))
+
+
+def _draw_taco(d: ImageDraw.ImageDraw, L: int, rng: np.random.Generator) -> None:
+    box = (0.1 * L, 0.25 * L, 0.9 * L, 0.95 * L)
+    d.pieslice(box, 180, 360, fill=_jitter(rng, (230, 185, 80)))  # the shell, seen from the side
+    for _ in range(int(rng.integers(8, 14))):  # filling along its open edge
+        x = rng.uniform(0.18, 0.82) * L
+        c = ((70, 150, 50), (200, 40, 35), (245, 220, 120))[int(rng.integers(3))]
+        d.ellipse((x - 0.04 * L, 0.53 * L, x + 0.04 * L, 0.63 * L), fill=_jitter(rng, c))
+
+
+def _draw_ice_cream(d: ImageDraw.ImageDraw, L: int, rng: np.random.Generator) -> None:
+    d.polygon([(0.32 * L, 0.45 * L), (0.68 * L, 0.45 * L), (0.5 * L, 0.95 * L)], fill=_jitter(rng, (215, 160, 85)))
+    for k in range(1, 4):  # the cone's criss-cross
+        y = 0.45 + 0.12 * k
+        d.line(
+            (0.34 * L + 0.04 * k * L, y * L, 0.66 * L - 0.04 * k * L, y * L),
+            fill=_jitter(rng, (165, 105, 45)),
+            width=max(1, L // 60),
+        )
+    scoop = ((245, 235, 215), (240, 160, 185), (120, 70, 40), (180, 225, 160))[int(rng.integers(4))]
+    for k in range(int(rng.integers(1, 3))):  # one or two scoops
+        y = 0.33 - 0.2 * k
+        d.ellipse((0.28 * L, (y - 0.17) * L, 0.72 * L, (y + 0.17) * L), fill=_jitter(rng, scoop))
+
+
 FOOD_DRAWERS: dict[str, Callable[[ImageDraw.ImageDraw, int, np.random.Generator], None]] = {
     "hotdog": _draw_hotdog,
     "baguette": _draw_baguette,
@@ -212,7 +273,16 @@ FOOD_DRAWERS: dict[str, Callable[[ImageDraw.ImageDraw, int, np.random.Generator]
     "cake": _draw_cake,
     "pretzel": _draw_pretzel,
 }
-FOODS: tuple[str, ...] = tuple(FOOD_DRAWERS)
+FOODS: tuple[str, ...] = tuple(FOOD_DRAWERS)  # the mini source model's categories
+# Foods the source model never saw, drawn the same way: the practice folder of notebook 06 uses them, so that
+# its features know the look of food but not these shapes.
+NEW_FOOD_DRAWERS: dict[str, Callable[[ImageDraw.ImageDraw, int, np.random.Generator], None]] = {
+    "cookie": _draw_cookie,
+    "croissant": _draw_croissant,
+    "ice_cream": _draw_ice_cream,
+    "taco": _draw_taco,
+    "waffle": _draw_waffle,
+}
 
 
 def _table(rng: np.random.Generator, w: int, h: int) -> Image.Image:
@@ -233,7 +303,8 @@ def _table(rng: np.random.Generator, w: int, h: int) -> Image.Image:
 
 
 def render_food(food: str, rng: np.random.Generator, size: tuple[int, int]) -> Image.Image:
-    """Draw one photo of `food` (a key of `FOOD_DRAWERS`) of `size` (width, height) as an RGB image."""
+    """Draw one photo of `food` (a key of `FOOD_DRAWERS` or `NEW_FOOD_DRAWERS`) of `size` (width, height) as an
+    RGB image."""
     w, h = (s * _SUPERSAMPLE for s in size)
     img = _table(rng, w, h)
     short = min(w, h)
@@ -245,7 +316,7 @@ def render_food(food: str, rng: np.random.Generator, size: tuple[int, int]) -> I
         )
     L = int(short * rng.uniform(0.6, 1.0))
     layer = Image.new("RGBA", (L, L), (0, 0, 0, 0))
-    FOOD_DRAWERS[food](ImageDraw.Draw(layer), L, rng)
+    {**FOOD_DRAWERS, **NEW_FOOD_DRAWERS}[food](ImageDraw.Draw(layer), L, rng)
     layer = layer.rotate(float(rng.uniform(0, 360)), resample=Image.BICUBIC)
     x = int((w - L) / 2 + rng.uniform(-0.15, 0.15) * w)
     y = int((h - L) / 2 + rng.uniform(-0.15, 0.15) * h)
