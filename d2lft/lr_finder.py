@@ -80,13 +80,13 @@ def lr_find(
             average = smoothing * average + (1 - smoothing) * value
             smoothed = average / (1 - smoothing ** (step + 1))  # bias-corrected, as fastai's
             if not math.isfinite(smoothed):
-                stopped = f"met a loss that is not a number at rate {lr:.2g}"
+                stopped = f"met a loss that is not a number at rate {lr:.1e}"
                 break
             lrs.append(lr)
             losses.append(smoothed)
             best = min(best, smoothed)
             if smoothed > diverge * best:
-                stopped = f"diverged at rate {lr:.2g} (loss {smoothed:.3g} > {diverge:g} x the lowest {best:.3g})"
+                stopped = f"diverged at rate {lr:.1e} (loss {smoothed:.2f} > {diverge:g} x the lowest {best:.2f})"
                 break
     if len(lrs) < skip_start + 3:
         raise ValueError(f"the sweep stopped after {len(lrs)} steps ({stopped}): lower start_lr or give more batches")

@@ -199,15 +199,17 @@ def choose(runs: list[Run], budget_seconds: float | None) -> tuple[str, str]:
     tied, error = tied_with_best({s: accuracy[s] for s in fits}, images)
     best = min(tied, key=seconds.get)
     left_out = [s for s in by_strategy if s not in fits]
-    why = f"{best}: the highest mean validation accuracy ({accuracy[best]:.3f})"
-    if best != top or len(tied) > 1:
-        others = ", ".join(f"{s} {accuracy[s]:.3f}" for s in tied if s != best)
-        within = f"within one standard error ({error:.3f} on {images} images) of" if error else "tied at"
+    among = f" of the strategies within {budget_seconds:.3g} s" if budget_seconds is not None else ""
+    why = f"{best}: the highest mean validation accuracy ({accuracy[best]:.3f}){among}"
+    others = ", ".join(f"{s} {accuracy[s]:.3f}" for s in tied if s != best)
+    within = f"within one standard error ({error:.3f} on {images} images) of" if error else "tied at"
+    if best == top and len(tied) > 1:
+        why += f", and the cheapest of the {len(tied)} strategies {within} it ({others})"
+    elif best != top:
         why = (
             f"{best} ({accuracy[best]:.3f}): the cheapest of the {len(tied)} strategies {within} the highest "
-            f"mean validation accuracy ({others})"
+            f"mean validation accuracy{among} ({others})"
         )
-    why += f" of the strategies within {budget_seconds:.3g} s" if budget_seconds is not None else ""
     if left_out:
         why += "; over the budget: " + ", ".join(f"{s} ({seconds[s]:.3g} s, {accuracy[s]:.3f})" for s in left_out)
     return best, why

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import matplotlib
 import torch
 from torch import nn
@@ -48,6 +50,8 @@ def test_the_sweep_rises_exponentially_stops_at_divergence_and_leaves_net_and_rn
     rng = torch.get_rng_state()
     result = lr_find(net, _data(), 32, start_lr=1e-6, end_lr=1e3, num_steps=200)
     assert result.stopped.startswith(("diverged at rate", "met a loss that is not a number"))
+    measured = re.findall(r"\d[\d.e+-]*", result.stopped.replace(" 4 x ", " "))  # all but the fixed factor
+    assert measured and all("." in n for n in measured), "printed with a decimal point, as nbval's [float] masks"
     assert len(result.lrs) < 200 and result.lrs[0] == 1e-6
     ratios = [b / a for a, b in zip(result.lrs, result.lrs[1:])]
     assert max(ratios) / min(ratios) < 1 + 1e-9  # a constant factor per step

@@ -98,4 +98,8 @@ def test_strategies_that_validation_cannot_tell_apart_go_to_the_cheapest():
     assert "(0.045 on 45 images)" in why and "full 0.900" in why
     everything_right = [_run("probe", 1, 1.0, 45), _run("full", 100, 1.0, 45)]
     assert choose(everything_right, None)[0] == "probe"  # a tie at the ceiling: the cheaper one
+    cheapest_and_best = [_run("probe", 1, 0.70, 45), _run("full", 100, 0.667, 45)]
+    best, why = choose(cheapest_and_best, None)
+    assert best == "probe" and why.startswith("probe: the highest mean validation accuracy (0.700), and the cheapest")
+    assert "within one standard error (0.068 on 45 images) of it (full 0.667)" in why
     assert choose([_run("probe", 1, 0.88, 450), _run("full", 100, 0.90, 450)], None)[0] == "full"  # 0.014: apart

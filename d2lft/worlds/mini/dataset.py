@@ -51,7 +51,7 @@ def make_mini_hotdog(folder: str | os.PathLike, counts: dict[str, int] | None = 
 
 
 # "Your photos" in the mini world: five foods the source model never saw (`drawing.NEW_FOOD_DRAWERS`), four of
-# them golden-brown bakes told apart by shape, one named with a space, as a student's folder might be.
+# them golden-brown bakes alike in colour, one named with a space, as a student's folder might be.
 MINI_PHOTOS = {
     "cookie": "cookie", "croissant": "croissant", "ice cream": "ice_cream", "taco": "taco", "waffle": "waffle"
 }  # fmt: skip
