@@ -283,6 +283,7 @@ NEW_FOOD_DRAWERS: dict[str, Callable[[ImageDraw.ImageDraw, int, np.random.Genera
     "taco": _draw_taco,
     "waffle": _draw_waffle,
 }
+_DRAWERS = {**FOOD_DRAWERS, **NEW_FOOD_DRAWERS}  # what `render_food` can draw
 
 
 def _table(rng: np.random.Generator, w: int, h: int) -> Image.Image:
@@ -316,7 +317,7 @@ def render_food(food: str, rng: np.random.Generator, size: tuple[int, int]) -> I
         )
     L = int(short * rng.uniform(0.6, 1.0))
     layer = Image.new("RGBA", (L, L), (0, 0, 0, 0))
-    {**FOOD_DRAWERS, **NEW_FOOD_DRAWERS}[food](ImageDraw.Draw(layer), L, rng)
+    _DRAWERS[food](ImageDraw.Draw(layer), L, rng)
     layer = layer.rotate(float(rng.uniform(0, 360)), resample=Image.BICUBIC)
     x = int((w - L) / 2 + rng.uniform(-0.15, 0.15) * w)
     y = int((h - L) / 2 + rng.uniform(-0.15, 0.15) * h)
