@@ -94,8 +94,8 @@ bench: setup
 	$(PY) -m tools.time_to_accuracy $(TTA_ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check d2lft tests tools notebooks
-	$(VENV)/bin/ruff format --check d2lft tests tools
+	$(VENV)/bin/ruff check d2lft tests tools notebooks conftest.py
+	$(VENV)/bin/ruff format --check d2lft tests tools conftest.py
 
 clean:
 	rm -rf $(VENV) build data/mini-hotdog data/checkpoints
