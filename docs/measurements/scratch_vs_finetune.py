@@ -13,7 +13,8 @@ recipe's 3 epochs or `--finetune-epochs`).
 Every run trains on four fifths of the training images and records the validation accuracy (the other fifth)
 after each epoch, with the training seconds so far (validation passes not counted), on one thread. Both kinds
 run through this script's one small loop, so their seconds compare (d2lft's fast path has no per-step schedule).
-`report` chooses the scratch recipe by its mean final validation accuracy over seeds and prints, for it and
+`report` chooses the scratch recipe (rate, momentum and epochs) by its mean final validation accuracy over seeds
+and prints, for it and
 for fine-tuning, the epochs and seconds each needed to reach that accuracy first.
 """
 
@@ -102,18 +103,19 @@ def report(args) -> None:
     scratch = {}
     for r in records:
         if r["kind"] == "scratch":
-            scratch.setdefault((r["lr"], r["momentum"]), []).append(r)
+            scratch.setdefault((r["lr"], r["momentum"], len(r["val"])), []).append(r)
     print(f"{describe_cpu()}; torch {torch.__version__}; one thread; mini world, validation split")
     print("scratch recipes, validation accuracy after the last epoch: mean (min-max over seeds)")
-    for (lr, momentum), runs in sorted(scratch.items(), key=str):
+    for (lr, momentum, epochs), runs in sorted(scratch.items()):
         finals = [r["val"][-1] for r in runs]
         best = [max(r["val"]) for r in runs]
         print(f"  lr {lr:<6} momentum {momentum}: {statistics.mean(finals):.3f} ({min(finals):.3f}-{max(finals):.3f})"
-              f", best epoch {statistics.mean(best):.3f}; {len(runs[0]['val'])} epochs, "
+              f", best epoch {statistics.mean(best):.3f}; {epochs} epochs, "
               f"{statistics.median(r['seconds'][-1] for r in runs):.0f} s")  # fmt: skip
     chosen = max(scratch, key=lambda k: statistics.mean(r["val"][-1] for r in scratch[k]))
     target = statistics.mean(r["val"][-1] for r in scratch[chosen])
-    print(f"chosen on validation: lr {chosen[0]}, momentum {chosen[1]}; target: its mean final accuracy, {target:.3f}")
+    print(f"chosen on validation: lr {chosen[0]}, momentum {chosen[1]}, {chosen[2]} epochs; target: its mean final "
+          f"accuracy, {target:.3f}")
     groups = {"scratch (chosen)": scratch[chosen], "fine-tune (book)": [r for r in records if r["kind"] == "fine-tune"]}
     for name, runs in groups.items():
         for r in runs:
