@@ -14,8 +14,7 @@ Every run trains on four fifths of the training images and records the validatio
 after each epoch, with the training seconds so far (validation passes not counted), on one thread. Both kinds
 run through this script's one small loop, so their seconds compare (d2lft's fast path has no per-step schedule).
 `report` chooses the scratch recipe (rate, momentum and epochs) by its mean final validation accuracy over seeds
-and prints, for it and
-for fine-tuning, the epochs and seconds each needed to reach that accuracy first.
+and prints, for it and for fine-tuning, the epochs and seconds each needed to reach that accuracy first.
 """
 
 import argparse
